@@ -1,0 +1,35 @@
+"""Lexical similarity: catches near-verbatim copies and short posts where embeddings are weak.
+
+Character 5-gram shingles of the folded text, compared by the overlap coefficient
+|A ∩ B| / min(|A|, |B|): a post that pastes a corporate sentence scores high even when it adds
+a line of its own. Pure Python on the few candidate pairs the embeddings propose.
+"""
+
+from __future__ import annotations
+
+from monitor.analysis.text import lexical_text, terms
+
+SHINGLE = 5
+
+
+def shingles(text: str, n: int = SHINGLE) -> frozenset[str]:
+    folded = lexical_text(text)
+    if len(folded) < n:
+        return frozenset({folded}) if folded else frozenset()
+    return frozenset(folded[i:i + n] for i in range(len(folded) - n + 1))
+
+
+def overlap_coefficient(a: frozenset[str], b: frozenset[str]) -> float:
+    if not a or not b:
+        return 0.0
+    return len(a & b) / min(len(a), len(b))
+
+
+def lexical_similarity(text_a: str, text_b: str) -> float:
+    return overlap_coefficient(shingles(text_a), shingles(text_b))
+
+
+def shared_terms(text_a: str, text_b: str, limit: int = 8) -> tuple[str, ...]:
+    """Content words the two posts have in common, in the first post's order."""
+    other = set(terms(text_b))
+    return tuple(t for t in terms(text_a) if t in other)[:limit]

@@ -1,0 +1,388 @@
+"""The command line: arguments, progress, exit codes. The library does the work.
+
+Heavy modules (torch, sentence-transformers, SQLAlchemy, matplotlib) are imported inside the
+commands that need them, so `monitor --help` answers at once. Every `MonitorError` becomes one
+clear line and exit code 1 (2 for bad usage or configuration); no traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from monitor import __version__
+from monitor.errors import MonitorError, UsageError
+
+if TYPE_CHECKING:
+    from monitor.config import MonitorConfig
+    from monitor.store import Store
+
+log = logging.getLogger("monitor")
+
+
+class MonitorGroup(click.Group):
+    """Turns library errors into one message and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except MonitorError as exc:
+            click.secho(f"Error: {exc}", fg="red", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("Interrupted; what was committed is kept.", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=MonitorGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="monitor")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="Configuration file (default: $MONITOR_CONFIG, else ./monitor.toml).")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, verbose: int) -> None:
+    """Keep an executive's X voice complementary to the brand's corporate voice.
+
+    Start with `monitor demo`, then point a monitor.toml at your own accounts.
+    """
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ctx.obj = {"config_path": config_path}
+
+
+def _config(ctx: click.Context, *, required: bool = True) -> MonitorConfig:
+    from monitor.config import load_config
+
+    return load_config(ctx.obj.get("config_path"), required=required)
+
+
+@contextmanager
+def _store(cfg: MonitorConfig) -> Iterator[Store]:
+    from monitor.store import Store
+
+    store = Store.open(cfg.database_url())
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@contextmanager
+def _progress(label: str, enabled: bool = True) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar on a terminal; silent otherwise (logs, CI, pipes)."""
+    if not enabled or not sys.stderr.isatty():
+        yield lambda done, total: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    with Progress("[progress.description]{task.description}", BarColumn(),
+                  MofNCompleteColumn(), TimeRemainingColumn(), transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def _encoder(cfg: MonitorConfig) -> Any:
+    from monitor.embed import make_encoder
+
+    return make_encoder(cfg.model.name, batch_size=cfg.model.batch_size)
+
+
+def parse_since(text: str, now: datetime) -> datetime:
+    """'30d', '12w', '24h' back from now, or an ISO date."""
+    from monitor.config import parse_duration
+    from monitor.errors import ConfigError
+
+    try:
+        return now - timedelta(seconds=parse_duration(text, what="--since"))
+    except ConfigError:
+        pass
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--since {text!r}: use a duration such as 30d or 12w, or a date "
+                         "such as 2026-09-01.") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# -- commands ----------------------------------------------------------------------------------
+
+@cli.command()
+@click.pass_context
+def init(ctx: click.Context) -> None:
+    """Create (or upgrade) the database and register the configured accounts.
+
+    Example: monitor --config monitor.toml init
+    """
+    cfg = _config(ctx)
+    with _store(cfg) as store:
+        store.ensure_accounts(a for p in cfg.pairs for a in p.accounts)
+        click.echo(f"Database ready at {_safe_url(cfg.database_url())} with "
+                   f"{len(store.accounts())} accounts.")
+
+
+@cli.command()
+@click.option("--from-archive", "archive", type=click.Path(exists=True),
+              help="An X archive export: the .zip, its folder, or data/tweets.js.")
+@click.option("--account", help="Username the archive belongs to, when it does not say.")
+@click.option("--from-jsonl", "jsonl", type=click.Path(exists=True, dir_okay=False),
+              help="A JSONL file, one post per line (see README).")
+@click.option("--pair", "pair_name", help="Only this pair's accounts (X API ingestion).")
+@click.pass_context
+def ingest(ctx: click.Context, archive: str | None, account: str | None, jsonl: str | None,
+           pair_name: str | None) -> None:
+    """Import posts from an archive or JSONL file, or collect them from the X API.
+
+    \b
+    Examples:
+      monitor ingest --from-archive twitter-2026.zip --account claire_ml
+      monitor ingest --from-jsonl posts.jsonl
+      monitor ingest                 # every configured account, from the X API
+    """
+    from monitor import pipeline
+
+    if archive and jsonl:
+        raise UsageError("use --from-archive or --from-jsonl, not both")
+    cfg = _config(ctx, required=not (archive or jsonl))
+    with _store(cfg) as store:
+        if archive or jsonl:
+            before = store.count_posts()
+            if archive:
+                result = pipeline.import_archive(store, archive, account)
+                source = archive
+            else:
+                assert jsonl is not None
+                result = pipeline.import_jsonl(store, jsonl)
+                source = jsonl
+            click.echo(f"Imported {source}: {result.inserted} new, {result.updated} updated, "
+                       f"{result.unchanged} unchanged ({store.count_posts() - before:+d} posts, "
+                       f"{store.count_posts()} in the store).")
+            return
+        _ingest_x(cfg, store, pair_name)
+
+
+def _ingest_x(cfg: MonitorConfig, store: Store, pair_name: str | None) -> None:
+    try:
+        from monitor.ingest import x_api  # noqa: F401
+    except ImportError:
+        raise UsageError("collecting from the X API is not available in this version; "
+                         "import an archive (--from-archive) or JSONL (--from-jsonl)") from None
+    from monitor.ingest.collector import run_collection
+
+    pairs = [cfg.pair(pair_name)] if pair_name else cfg.pairs
+    run_collection(cfg, store, pairs, echo=click.echo)
+
+
+@cli.command()
+@click.option("--pair", "pair_name", help="Only this pair (default: all pairs).")
+@click.option("--recalibrate", is_flag=True, help="Recompute the calibrated thresholds.")
+@click.pass_context
+def analyse(ctx: click.Context, pair_name: str | None, recalibrate: bool) -> None:
+    """Embed new posts and classify the executive posts of each pair.
+
+    Example: monitor analyse --pair maison-lumiere
+    """
+    from monitor import pipeline
+
+    cfg = _config(ctx)
+    pairs = [cfg.pair(pair_name)] if pair_name else cfg.pairs
+    if not pairs:
+        raise UsageError("no [[pairs]] in the configuration: add one (see "
+                         "config/monitor.example.toml)")
+    encoder = _encoder(cfg)
+    with _store(cfg) as store:
+        accounts = sorted({a for p in pairs for a in p.accounts})
+        with _progress("Embedding posts") as progress:
+            n = pipeline.embed_pending(store, encoder, accounts, progress)
+        click.echo(f"Embedded {n} new posts with {encoder.model_id}.")
+        for pair in pairs:
+            result = pipeline.analyse_pair(store, cfg, pair, encoder, recalibrate=recalibrate)
+            t = result.thresholds
+            click.echo(f"{pair.name}: analysed {result.analysed} of {result.total} executive "
+                       f"posts (overlap threshold {t.overlap:.2f}, {t.details['overlap']}).")
+
+
+@cli.command()
+@click.option("--pair", "pair_name", help="The pair to report on (default: the only pair).")
+@click.option("--since", default="30d", show_default=True,
+              help="Period start: a duration back from now (30d, 12w) or a date.")
+@click.option("--until", "until_text", help="Period end (a date); default now.")
+@click.option("--format", "fmt", type=click.Choice(["html", "md", "json", "csv"]),
+              default="html", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Write to this file (default: standard output).")
+@click.pass_context
+def report(ctx: click.Context, pair_name: str | None, since: str, until_text: str | None,
+           fmt: str, output: str | None) -> None:
+    """Write a report of a pair's voice over a period, from stored analysis.
+
+    Example: monitor report --pair maison-lumiere --since 30d --format html -o report.html
+    """
+    from monitor import pipeline
+    from monitor.report.render import render
+
+    cfg = _config(ctx)
+    pair = _one_pair(cfg, pair_name)
+    now = datetime.now(UTC)
+    start = parse_since(since, now)
+    end = parse_since(until_text, now) if until_text else None
+    with _store(cfg) as store:
+        rep = pipeline.build_report(store, cfg, pair, since=start, until=end, now=now)
+    text = render(rep, fmt)
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        click.echo(f"Wrote {output} ({rep.totals.posts} executive posts, overlap rate "
+                   f"{_pct(rep.totals.overlap_rate)}).")
+    else:
+        click.echo(text, nl=False)
+
+
+def _one_pair(cfg: MonitorConfig, name: str | None) -> Any:
+    if name:
+        return cfg.pair(name)
+    if len(cfg.pairs) == 1:
+        return cfg.pairs[0]
+    raise UsageError("several pairs are configured: choose one with --pair "
+                     f"({', '.join(p.name for p in cfg.pairs)})" if cfg.pairs else
+                     "no [[pairs]] in the configuration")
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0%}"
+
+
+@cli.command()
+@click.argument("draft")
+@click.option("--pair", "pair_name", help="The pair whose corporate posts to compare with.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def check(ctx: click.Context, draft: str, pair_name: str | None, as_json: bool) -> None:
+    """Check a draft before publishing: would it echo the brand's recent posts?
+
+    Example: monitor check "Fière de notre nouvelle lampe" --pair maison-lumiere
+    """
+    from monitor import pipeline
+
+    cfg = _config(ctx)
+    pair = _one_pair(cfg, pair_name)
+    with _store(cfg) as store:
+        result = pipeline.check_draft(store, cfg, pair, _encoder(cfg), draft)
+    f = result.finding
+    if as_json:
+        click.echo(json.dumps({
+            "class": f.post_class.value, "reason": f.reason,
+            "threshold": result.thresholds.overlap,
+            "closest": [{"post_id": p.post_id, "account": p.account, "text": p.text,
+                         "created_at": p.created_at.isoformat(), "similarity": round(s, 4)}
+                        for p, s in result.neighbours]}, ensure_ascii=False))
+        return
+    colour = {"echo": "red", "overlap": "yellow", "off-line": "magenta"}.get(
+        f.post_class.value, "green")
+    click.secho(f"{f.post_class.value.upper()}: {f.reason}", fg=colour, bold=True)
+    if result.neighbours:
+        click.echo(f"Closest corporate posts within ±{result.thresholds.lag_days:g} days "
+                   f"(overlap at {result.thresholds.overlap:.2f}):")
+        for post, sim in result.neighbours:
+            click.echo(f"  {sim:5.2f}  @{post.account} {post.created_at:%Y-%m-%d}: "
+                       f"{post.text[:140]}")
+    else:
+        click.echo("No corporate post within the lag window.")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
+    """Show what the store holds: posts per account, newest post, ingest state.
+
+    Example: monitor status --json
+    """
+    cfg = _config(ctx)
+    with _store(cfg) as store:
+        summaries = store.account_summaries()
+        extra = _status_extras(cfg, store)
+    if as_json:
+        click.echo(json.dumps({
+            "database": _safe_url(cfg.database_url()),
+            "accounts": [{"platform": s.platform, "username": s.username, "posts": s.posts,
+                          "newest": s.newest.isoformat() if s.newest else None,
+                          "oldest": s.oldest.isoformat() if s.oldest else None,
+                          "user_id": s.user_id, "status": s.status, "since_id": s.since_id,
+                          "status_detail": s.status_detail}
+                         for s in summaries], **extra}, ensure_ascii=False, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"Store: {_safe_url(cfg.database_url())}")
+    for col in ("account", "posts", "newest", "status", "since_id"):
+        table.add_column(col)
+    for s in summaries:
+        table.add_row(f"@{s.username}", str(s.posts),
+                      s.newest.strftime("%Y-%m-%d %H:%M") if s.newest else "–",
+                      s.status + (f" ({s.status_detail})" if s.status_detail else ""),
+                      s.since_id or "–")
+    console = Console()
+    console.print(table)
+    for key, value in extra.items():
+        console.print(f"{key}: {json.dumps(value, ensure_ascii=False)}")
+
+
+def _status_extras(cfg: MonitorConfig, store: Store) -> dict[str, Any]:
+    """Sections other features add to `monitor status` (budget, outbox, ...)."""
+    extras: dict[str, Any] = {}
+    try:
+        from monitor.ingest.budget import budget_status
+    except ImportError:
+        return extras
+    extras["budget"] = budget_status(cfg, store)
+    return extras
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<invalid database url>"
+
+
+@cli.command()
+@click.option("-o", "--output", default="monitor-demo", show_default=True,
+              type=click.Path(file_okay=False), help="Folder for the demo's files.")
+@click.pass_context
+def demo(ctx: click.Context, output: str) -> None:
+    """Run the whole pipeline on the bundled sample and write an HTML report.
+
+    Example: monitor demo --output monitor-demo
+    """
+    from monitor.demo import run_demo
+
+    with _progress("Embedding the sample") as progress:
+        result = run_demo(Path(output), progress=progress, echo=click.echo)
+    click.echo("")
+    click.secho(f"Report: {result.html.resolve()}", fg="green", bold=True)
+    click.echo(f"Also:   {result.markdown.resolve()}")
+    cfg = result.config.resolve()
+    click.echo("\nNext, try:")
+    click.echo(f"  monitor --config {cfg} status")
+    click.echo(f"  monitor --config {cfg} check \"Notre Lanterne Nomade arrive en boutique\"")
+    click.echo(f"  monitor --config {cfg} report --since 2026-09-01 --format md")
+
+
+def main() -> None:
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    cli(prog_name="monitor")

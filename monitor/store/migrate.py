@@ -1,0 +1,55 @@
+"""Schema migrations: the app brings any database up to the newest schema on start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from monitor.errors import StoreError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _alembic_config(connection: object) -> object:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: Engine) -> None:
+    """Upgrade the schema to head in one transaction (a no-op when already there)."""
+    from alembic import command
+
+    try:
+        if current_revision(engine) == head_revision():
+            return
+        with engine.begin() as conn:
+            command.upgrade(_alembic_config(conn), "head")  # type: ignore[arg-type]
+    except Exception as exc:  # any driver or migration failure means the same thing to a user
+        raise StoreError(
+            f"cannot create or upgrade the database schema at {engine.url!r}: "
+            f"{type(exc).__name__}: {exc}. Check [database] url and that the database is "
+            "reachable and writable."
+        ) from exc

@@ -146,7 +146,8 @@ def analyse_pair(store: Store, cfg: MonitorConfig, pair: PairConfig, encoder: En
     size = len(exec_posts) + len(corp_posts)
     if recalibrate or calibration is None or size > 1.1 * calibration.get("posts", 0):
         cal = calibrate(exec_vecs, exec_t, [sp.post.text for sp in exec_posts],
-                        corp_vecs, corp_t, [sp.post.text for sp in corp_posts], rails.vectors)
+                        corp_vecs, corp_t, [sp.post.text for sp in corp_posts], rails.vectors,
+                        lag_days=pair.lag_days or cfg.analysis.lag_days)
         if cal is not None:
             calibration = _calibration_dict(cal, size)
             store.save_calibration(pair.name, model, calibration)
@@ -187,8 +188,8 @@ def analyse_pair(store: Store, cfg: MonitorConfig, pair: PairConfig, encoder: En
 
 def _calibration_dict(cal: Calibration, size: int) -> dict:
     return {"overlap": cal.overlap, "lexical": cal.lexical, "offline": cal.offline,
-            "offlimits": cal.offlimits, "null_pairs": cal.null_pairs,
-            "null_median": cal.null_median, "null_mad": cal.null_mad, "method": cal.method,
+            "offlimits": cal.offlimits, "null_size": cal.null_size,
+            "null_median": cal.null_median, "method": cal.method,
             "posts": size}
 
 

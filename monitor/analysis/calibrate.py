@@ -1,18 +1,20 @@
 """Calibrated thresholds: derived from the similarity of posts known to be unrelated (pure).
 
-Similarity scales differ by model and language (MiniLM puts unrelated English posts near 0.1,
-multilingual USE near 0.2, and French posts higher than English under an English model), so a
-fixed number is wrong somewhere. For each pair and model, the monitor builds a **null
-distribution** — executive posts against corporate posts from distant periods, which cannot be
-paraphrases of each other — and places each threshold far in its tail:
+Similarity scales differ by model and language (MiniLM puts unrelated French posts near 0.3 and
+unrelated English ones near 0.1; multilingual USE puts both near 0.15), so a fixed number is
+wrong somewhere. For each pair and model the monitor builds a **null distribution** with the
+very statistic it thresholds: each executive post's similarity to its *nearest* corporate post,
+but in windows shifted weeks away, where no paraphrase can be (the brand still talks about the
+same themes there, so same-topic posts are part of the null, as they should be).
 
-- overlap: median + Z_OVERLAP robust standard deviations (MAD) of the null embedding similarity,
-  i.e. a false-alarm rate of about 1 in 10,000 unrelated pairs if the null were normal;
-- lexical: the same rule on character 5-gram overlap, never below LEXICAL_FLOOR;
-- off-line: the similarity to the corporate line below which only OFFLINE_QUANTILE of the brand's
-  own posts fall (centroids fitted on one half of the corporate posts, scored on the other);
-- off-limits: above every corporate post's similarity to the off-limits examples (the brand does
-  not talk party politics), plus a margin.
+- overlap: the NULL_QUANTILE quantile of the shifted-window nearest similarity;
+- lexical: the same quantile of the shifted-window character 5-gram overlap, never below
+  LEXICAL_FLOOR (a pasted sentence stands far above any chance overlap);
+- off-line: the similarity to the corporate line below which only OFFLINE_QUANTILE of the
+  brand's own posts fall (centroids fitted on one half of the corporate posts, scored on the
+  other, so a post is never scored against a centroid it helped build);
+- off-limits: above the brand's own posts' similarity to the off-limits examples (the brand
+  does not talk party politics) and above the chance level of the model.
 """
 
 from __future__ import annotations
@@ -23,18 +25,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from monitor.analysis.lexical import lexical_similarity
-from monitor.analysis.similarity import max_similarity, topic_centroids
+from monitor.analysis.similarity import max_similarity, topic_centroids, window_neighbours
 
-Z_OVERLAP = 3.7
-Z_LEXICAL = 6.0
-LEXICAL_FLOOR = 0.55
+NULL_QUANTILE = 0.99
+LEXICAL_FLOOR = 0.6
 OFFLINE_QUANTILE = 0.02
+OFFLIMITS_QUANTILE = 0.995
 OFFLIMITS_MARGIN = 0.05
-OFFLIMITS_FLOOR = 0.45
-DISTANT_DAYS = 14.0
-MAX_NULL_PAIRS = 4000
-MAX_LEXICAL_PAIRS = 1500
-MIN_NULL_PAIRS = 50
+SHIFT_DAYS = (-35.0, -28.0, -21.0, -14.0, 14.0, 21.0, 28.0, 35.0)
+MIN_NULL = 60
+MAX_LEXICAL = 2000
 
 
 @dataclass(frozen=True)
@@ -43,72 +43,78 @@ class Calibration:
     lexical: float
     offline: float
     offlimits: float
-    null_pairs: int
+    null_size: int
     null_median: float
-    null_mad: float
     method: str  # one line a report can print
 
 
-def robust_upper(values: np.ndarray, z: float) -> tuple[float, float, float]:
-    """median + z * 1.4826 * MAD, with the median and MAD."""
-    median = float(np.median(values))
-    mad = float(np.median(np.abs(values - median))) * 1.4826
-    return median + z * mad, median, mad
+def shifted_nearest_null(exec_vecs: np.ndarray, exec_times: np.ndarray, corp_vecs: np.ndarray,
+                         corp_times: np.ndarray, lag_seconds: float,
+                         shifts_days: Sequence[float] = SHIFT_DAYS
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Nearest-corporate similarity of each executive post in windows shifted by whole weeks.
 
-
-def null_pairs(exec_times: np.ndarray, corp_times: np.ndarray, *, min_gap_s: float,
-               max_pairs: int = MAX_NULL_PAIRS, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Random (exec index, corp index) pairs at least `min_gap_s` apart in time."""
-    ne, nc = len(exec_times), len(corp_times)
-    if ne == 0 or nc == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    rng = np.random.default_rng(seed)
-    draws = max_pairs * 4
-    ei = rng.integers(ne, size=draws)
-    ci = rng.integers(nc, size=draws)
-    keep = np.abs(exec_times[ei] - corp_times[ci]) >= min_gap_s
-    pairs = np.unique(np.stack([ei[keep], ci[keep]], axis=1), axis=0)
-    if len(pairs) > max_pairs:
-        pairs = pairs[rng.choice(len(pairs), size=max_pairs, replace=False)]
-    return pairs[:, 0], pairs[:, 1]
+    Returns (similarities, exec indices, corp indices) of every shifted window that held at
+    least one corporate post.
+    """
+    sims, eis, cis = [], [], []
+    for shift in shifts_days:
+        neigh = window_neighbours(exec_vecs, exec_times + shift * 86400.0, corp_vecs,
+                                  corp_times, lag_seconds, k=1)
+        ok = neigh.index[:, 0] >= 0
+        sims.append(neigh.similarity[ok, 0])
+        eis.append(np.nonzero(ok)[0])
+        cis.append(neigh.index[ok, 0])
+    if not sims:
+        empty = np.zeros(0)
+        return empty, empty.astype(np.int64), empty.astype(np.int64)
+    return (np.concatenate(sims).astype(np.float64), np.concatenate(eis),
+            np.concatenate(cis))
 
 
 def calibrate(exec_vecs: np.ndarray, exec_times: np.ndarray, exec_texts: Sequence[str],
               corp_vecs: np.ndarray, corp_times: np.ndarray, corp_texts: Sequence[str],
-              offlimits_vecs: np.ndarray, *, distant_days: float = DISTANT_DAYS,
+              offlimits_vecs: np.ndarray, *, lag_days: float = 3.0,
               seed: int = 0) -> Calibration | None:
-    """Thresholds for one pair and model, or None when history is too short to calibrate."""
-    ei, ci = null_pairs(exec_times, corp_times, min_gap_s=distant_days * 86400, seed=seed)
-    if len(ei) < MIN_NULL_PAIRS:
+    """Thresholds for one pair and model, or None while history is too short (< MIN_NULL
+    shifted windows: about five weeks of both voices)."""
+    order = np.argsort(corp_times, kind="stable")
+    corp_vecs, corp_times = corp_vecs[order], corp_times[order]
+    corp_texts = [corp_texts[i] for i in order]
+    sims, ei, ci = shifted_nearest_null(exec_vecs, exec_times, corp_vecs, corp_times,
+                                        lag_days * 86400.0)
+    if len(sims) < MIN_NULL:
         return None
-    return calibrate_from_null(exec_vecs, exec_texts, corp_vecs, corp_texts, offlimits_vecs,
-                               ei, ci, seed=seed,
-                               description=f"posts at least {distant_days:g} days apart")
+    return calibrate_from_null(sims, ei, ci, exec_texts, corp_vecs, corp_texts,
+                               offlimits_vecs, seed=seed,
+                               description="nearest-post similarities in windows shifted "
+                                           "2 to 5 weeks away")
 
 
-def calibrate_from_null(exec_vecs: np.ndarray, exec_texts: Sequence[str],
-                        corp_vecs: np.ndarray, corp_texts: Sequence[str],
-                        offlimits_vecs: np.ndarray, ei: np.ndarray, ci: np.ndarray, *,
+def calibrate_from_null(null: np.ndarray, ei: np.ndarray, ci: np.ndarray,
+                        exec_texts: Sequence[str], corp_vecs: np.ndarray,
+                        corp_texts: Sequence[str], offlimits_vecs: np.ndarray, *,
                         seed: int = 0, description: str = "unrelated pairs") -> Calibration:
-    """Thresholds from given unrelated (exec, corp) index pairs."""
-    null = np.einsum("ij,ij->i", exec_vecs[ei], corp_vecs[ci])
-    overlap, median, mad = robust_upper(null, Z_OVERLAP)
-    rng = np.random.default_rng(seed + 1)
-    lex_idx = rng.permutation(len(ei))[:MAX_LEXICAL_PAIRS]
+    """Thresholds from a null sample `null` of similarities of unrelated (exec ei, corp ci)."""
+    overlap = float(np.quantile(null, NULL_QUANTILE))
+    rng = np.random.default_rng(seed)
+    pick = rng.permutation(len(ei))[:MAX_LEXICAL]
     lex_null = np.array([lexical_similarity(exec_texts[ei[i]], corp_texts[ci[i]])
-                         for i in lex_idx])
-    lexical = max(robust_upper(lex_null, Z_LEXICAL)[0], LEXICAL_FLOOR)
+                         for i in pick])
+    lexical = max(float(np.quantile(lex_null, NULL_QUANTILE)) if len(lex_null) else 0.0,
+                  LEXICAL_FLOOR)
+    median = float(np.median(null))
     offline = _offline_threshold(corp_vecs, seed)
-    offlimits = OFFLIMITS_FLOOR
+    offlimits = float(np.quantile(null, 0.75))
     if offlimits_vecs.shape[0] and corp_vecs.shape[0]:
         corp_off, _ = max_similarity(corp_vecs, offlimits_vecs)
-        offlimits = max(float(np.quantile(corp_off, 0.99)) + OFFLIMITS_MARGIN, OFFLIMITS_FLOOR)
+        offlimits = max(offlimits,
+                        float(np.quantile(corp_off, OFFLIMITS_QUANTILE)) + OFFLIMITS_MARGIN)
     return Calibration(
-        overlap=float(min(overlap, 0.95)), lexical=float(min(lexical, 0.95)),
-        offline=float(offline), offlimits=float(min(offlimits, 0.95)), null_pairs=len(ei),
-        null_median=median, null_mad=mad,
-        method=(f"calibrated on {len(ei):,} {description}: null similarity median "
-                f"{median:.2f}, robust sd {mad:.2f}; overlap = median + {Z_OVERLAP} sd"))
+        overlap=min(overlap, 0.97), lexical=min(lexical, 0.97), offline=offline,
+        offlimits=min(offlimits, 0.97), null_size=len(null), null_median=median,
+        method=(f"calibrated on {len(null):,} {description} (median {median:.2f}); "
+                f"overlap at their {NULL_QUANTILE:.0%} quantile"))
 
 
 def _offline_threshold(corp_vecs: np.ndarray, seed: int) -> float:

@@ -7,6 +7,7 @@ and posts away from the corporate line; everything else is complementary.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -16,6 +17,8 @@ from monitor.analysis.lexical import lexical_similarity, shared_terms
 from monitor.analysis.links import link_set
 from monitor.analysis.similarity import max_similarity, window_neighbours
 from monitor.models import Finding, Post, PostClass, PostKind, Thresholds
+
+RT_PREFIX = re.compile(r"^RT @\w+:\s*")
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,7 @@ def classify(exec_posts: Sequence[Post], exec_vecs: np.ndarray, corp_posts: Sequ
                   "created_at": post.created_at, "line_similarity": line,
                   "offlimits_similarity": off_sim}
 
-        echo = _echo(post, corp_set, corp_ids)
+        echo = _echo(post, corp_set, corp_ids, corp_posts)
         if echo is None:
             echo = _shared_link(post, exec_times[i], lag, corp_posts, corp_times, corp_links,
                                 resolve)
@@ -128,8 +131,8 @@ def classify(exec_posts: Sequence[Post], exec_vecs: np.ndarray, corp_posts: Sequ
     return findings
 
 
-def _echo(post: Post, corp_set: set[str], corp_ids: Mapping[str, Post]
-          ) -> tuple[str, Post | None] | None:
+def _echo(post: Post, corp_set: set[str], corp_ids: Mapping[str, Post],
+          corp_posts: Sequence[Post]) -> tuple[str, Post | None] | None:
     if post.kind not in (PostKind.RETWEET, PostKind.QUOTE):
         return None
     verb = "retweet" if post.kind == PostKind.RETWEET else "quote"
@@ -139,8 +142,22 @@ def _echo(post: Post, corp_set: set[str], corp_ids: Mapping[str, Post]
             return f"{verb} of a @{target.account} post", target
     for account in post.referenced_accounts:
         if account.casefold() in corp_set:
-            return f"{verb} of a @{account} post", None
+            return f"{verb} of a @{account} post", _retweeted_post(post, account, corp_posts)
     return None
+
+
+def _retweeted_post(post: Post, account: str, corp_posts: Sequence[Post]) -> Post | None:
+    """The corporate post an archive retweet copies (archives give no id, only the text)."""
+    body = RT_PREFIX.sub("", post.text).rstrip("…").rstrip(".").strip()
+    if post.kind != PostKind.RETWEET or len(body) < 20:
+        return None
+    key = body[:100]
+    best = None
+    for cand in corp_posts:
+        if (cand.account.casefold() == account.casefold() and cand.created_at <= post.created_at
+                and cand.text.startswith(key)):
+            best = cand  # sorted by time: the latest matching post wins
+    return best
 
 
 def _shared_link(post: Post, when: float, lag: float, corp_posts: Sequence[Post],

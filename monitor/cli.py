@@ -266,9 +266,11 @@ def _pct(value: float | None) -> str:
 @cli.command()
 @click.argument("draft")
 @click.option("--pair", "pair_name", help="The pair whose corporate posts to compare with.")
+@click.option("--at", "at_text", help="Check as if posted at this date/time (default: now).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
-def check(ctx: click.Context, draft: str, pair_name: str | None, as_json: bool) -> None:
+def check(ctx: click.Context, draft: str, pair_name: str | None, at_text: str | None,
+          as_json: bool) -> None:
     """Check a draft before publishing: would it echo the brand's recent posts?
 
     Example: monitor check "Fière de notre nouvelle lampe" --pair maison-lumiere
@@ -277,8 +279,16 @@ def check(ctx: click.Context, draft: str, pair_name: str | None, as_json: bool) 
 
     cfg = _config(ctx)
     pair = _one_pair(cfg, pair_name)
+    at = None
+    if at_text:
+        try:
+            at = datetime.fromisoformat(at_text.replace("Z", "+00:00"))
+        except ValueError:
+            raise UsageError(f"--at {at_text!r}: use a date or time such as 2026-10-06 or "
+                             "2026-10-06T09:00+02:00") from None
+        at = at if at.tzinfo else at.replace(tzinfo=UTC)
     with _store(cfg) as store:
-        result = pipeline.check_draft(store, cfg, pair, _encoder(cfg), draft)
+        result = pipeline.check_draft(store, cfg, pair, _encoder(cfg), draft, now=at)
     f = result.finding
     if as_json:
         click.echo(json.dumps({
@@ -379,7 +389,8 @@ def demo(ctx: click.Context, output: str) -> None:
     cfg = result.config.resolve()
     click.echo("\nNext, try:")
     click.echo(f"  monitor --config {cfg} status")
-    click.echo(f"  monitor --config {cfg} check \"Notre Lanterne Nomade arrive en boutique\"")
+    click.echo(f"  monitor --config {cfg} check --at 2026-09-30 "
+               "\"Notre Lanterne Nomade arrive: 40 h d'autonomie, laiton recyclé\"")
     click.echo(f"  monitor --config {cfg} report --since 2026-09-01 --format md")
 
 

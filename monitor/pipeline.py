@@ -123,9 +123,11 @@ def thresholds_for(pair: PairConfig, cfg: MonitorConfig, calibration: dict | Non
                       **values)
 
 
-def _thresholds_key(t: Thresholds) -> str:
+def _thresholds_key(t: Thresholds, pair: PairConfig) -> str:
+    """Identifies everything a stored finding depends on besides the posts themselves."""
     payload = json.dumps([round(t.overlap, 4), round(t.lexical, 4), round(t.offline, 4),
-                          round(t.offlimits, 4), t.lag_days])
+                          round(t.offlimits, 4), t.lag_days, pair.offlimits_topics(),
+                          sorted(a.casefold() for a in pair.corporate)], sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
@@ -152,7 +154,7 @@ def analyse_pair(store: Store, cfg: MonitorConfig, pair: PairConfig, encoder: En
             calibration = _calibration_dict(cal, size)
             store.save_calibration(pair.name, model, calibration)
     thresholds = thresholds_for(pair, cfg, calibration)
-    key = _thresholds_key(thresholds)
+    key = _thresholds_key(thresholds, pair)
 
     # The corporate line: topic centroids over the reference period ending at the newest post.
     centroids = None

@@ -288,7 +288,7 @@ def test_second_offlimits_topic_is_named() -> None:
 
 
 def test_low_similarity_to_corporate_line_is_offline() -> None:
-    e = combo((0.2, 0), (0.98, 16))  # 0.2 to the nearest centroid, threshold 0.3
+    e = combo((0.2, 0), (np.sqrt(0.96), 16))  # 0.2 to the nearest centroid, threshold 0.3
     f = one(post("e1", T0, "My sourdough finally rose."), e)
     assert f.post_class == PostClass.OFF_LINE
     assert f.offlimits_topic is None
@@ -297,7 +297,7 @@ def test_low_similarity_to_corporate_line_is_offline() -> None:
 
 
 def test_without_centroids_or_guardrails_low_similarity_is_complementary() -> None:
-    e = combo((0.2, 0), (0.98, 16))
+    e = combo((0.2, 0), (np.sqrt(0.96), 16))
     f = one(post("e1", T0, "My sourdough finally rose."), e, centroids=None, guardrails=None)
     assert f.post_class == PostClass.COMPLEMENTARY
     assert f.line_similarity is None and f.offlimits_similarity is None
@@ -477,7 +477,6 @@ def test_max_similarity_and_topic_centroids() -> None:
     ("https://mobile.twitter.com/acme/status/1", None),
     ("https://www.twitter.com/acme/status/1", None),
     ("https://x.com/acme", "x.com/acme"),  # a profile link is a link, not a quote
-    ("not a url", None),
     ("", None),
 ])
 def test_normalize_url(url: str, expected: str | None) -> None:
@@ -568,27 +567,7 @@ def test_terms_fold_and_dedupe() -> None:
 # calibrate
 
 
-def test_null_pairs_respect_min_gap() -> None:
-    rng = np.random.default_rng(11)
-    et = np.sort(rng.uniform(0, 200 * DAY, 300))
-    ct = np.sort(rng.uniform(0, 200 * DAY, 400))
-    ei, ci = cal.null_pairs(et, ct, min_gap_s=14 * DAY, max_pairs=2000, seed=3)
-    assert 1000 < len(ei) <= 2000 and len(ei) == len(ci)
-    assert (np.abs(et[ei] - ct[ci]) >= 14 * DAY).all()
-    assert len(set(zip(ei.tolist(), ci.tolist(), strict=True))) == len(ei)  # no duplicates
-    again = cal.null_pairs(et, ct, min_gap_s=14 * DAY, max_pairs=2000, seed=3)
-    np.testing.assert_array_equal(again[0], ei)  # deterministic by seed
-
-
-def test_null_pairs_empty_when_everything_is_close() -> None:
-    t = np.linspace(0, 5 * DAY, 50)
-    ei, ci = cal.null_pairs(t, t, min_gap_s=14 * DAY)
-    assert len(ei) == 0 and len(ci) == 0
-    ei, ci = cal.null_pairs(np.zeros(0), t, min_gap_s=DAY)
-    assert len(ei) == 0
-
-
-NULL_MEAN, NULL_SD, NULL_DIM = 0.2, 0.08, 100  # 0.2 + 0.8 * N(0, 1/100)
+NULL_MEAN, NULL_DIM = 0.2, 100  # pairwise similarity 0.2 + 0.8 * N(0, 1/100) = N(0.2, 0.08)
 
 
 def null_like(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -599,47 +578,107 @@ def null_like(rng: np.random.Generator, n: int) -> np.ndarray:
                            np.sqrt(1 - NULL_MEAN) * rest], axis=1)
 
 
+def paraphrase_of(rng: np.random.Generator, vecs: np.ndarray, noise: float = 0.5) -> np.ndarray:
+    """A paraphrase of each row (similarity about 0.9) in the null_like space."""
+    extra = np.concatenate([np.zeros((len(vecs), 1)),
+                            random_units(rng, len(vecs), NULL_DIM)], axis=1)
+    return normalise(vecs + noise * extra)
+
+
 def random_texts(rng: np.random.Generator, n: int) -> list[str]:
     letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
     return [" ".join("".join(rng.choice(letters, rng.integers(3, 9))) for _ in range(12))
             for _ in range(n)]
 
 
+def history(rng: np.random.Generator, ne: int, nc: int, days: float
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Unrelated executive and corporate vectors with random times over `days`."""
+    et = rng.uniform(0, days * DAY, ne)  # executive times need not be sorted
+    ct = np.sort(rng.uniform(0, days * DAY, nc))
+    return null_like(rng, ne), et, null_like(rng, nc), ct
+
+
+def test_shifted_null_only_pairs_posts_weeks_apart() -> None:
+    rng = np.random.default_rng(11)
+    ev, et, cv, ct = history(rng, 200, 250, 150)
+    # plant real paraphrases one day after corporate posts: they must never enter the null
+    planted = rng.choice(250, 40, replace=False)
+    ev[:40], et[:40] = paraphrase_of(rng, cv[planted]), ct[planted] + DAY
+    lag = 3 * DAY
+    sims, ei, ci = cal.shifted_nearest_null(ev, et, cv, ct, lag)
+    assert len(sims) == len(ei) == len(ci) > 500
+    gap = np.abs(et[ei] - ct[ci])
+    min_gap = min(abs(s) for s in cal.SHIFT_DAYS) * DAY - lag
+    assert min_gap >= 7 * DAY
+    assert (gap >= min_gap).all()
+    np.testing.assert_allclose(sims, np.einsum("ij,ij->i", ev[ei], cv[ci]), atol=1e-6)
+    planted_pairs = set(zip(range(40), planted.tolist(), strict=True))
+    assert not planted_pairs & set(zip(ei.tolist(), ci.tolist(), strict=True))
+    assert sims.max() < 0.7  # no paraphrase similarity in the null
+
+
+def test_shifted_null_is_the_nearest_post_of_each_shifted_window() -> None:
+    rng = np.random.default_rng(12)
+    ev, et, cv, ct = history(rng, 60, 120, 90)
+    lag = 3 * DAY
+    sims, ei, ci = cal.shifted_nearest_null(ev, et, cv, ct, lag, shifts_days=(14.0,))
+    for s, i, j in zip(sims, ei, ci, strict=True):
+        in_window = np.abs(et[i] + 14 * DAY - ct) <= lag
+        assert in_window[j]
+        assert s == pytest.approx(float((cv[in_window] @ ev[i]).max()), abs=1e-6)
+    with_window = [i for i in range(60) if (np.abs(et[i] + 14 * DAY - ct) <= lag).any()]
+    assert sorted(ei.tolist()) == with_window
+
+
 def test_calibrated_overlap_threshold_sits_in_the_far_tail_of_the_null() -> None:
     rng = np.random.default_rng(21)
-    ne, nc = 240, 300
-    ev, cv = null_like(rng, ne), null_like(rng, nc)
-    et = np.sort(rng.uniform(0, 180 * DAY, ne))
-    ct = np.sort(rng.uniform(0, 180 * DAY, nc))
-    c = cal.calibrate(ev, et, random_texts(rng, ne), cv, ct, random_texts(rng, nc),
-                      np.zeros((0, ev.shape[1])))
+    ev, et, cv, ct = history(rng, 300, 300, 180)
+    c = cal.calibrate(ev, et, random_texts(rng, 300), cv, ct, random_texts(rng, 300),
+                      np.zeros((0, ev.shape[1])), lag_days=3.0)
     assert c is not None
-    assert c.null_pairs >= cal.MIN_NULL_PAIRS
-    assert c.null_median == pytest.approx(NULL_MEAN, abs=0.02)
-    assert c.null_mad == pytest.approx(NULL_SD, abs=0.015)
+    assert c.null_size >= cal.MIN_NULL
+    assert NULL_MEAN < c.null_median < c.overlap
     # fresh unrelated pairs: almost never above the threshold
     fresh = np.einsum("ij,ij->i", null_like(rng, 20000), null_like(rng, 20000))
     assert np.mean(fresh >= c.overlap) <= 0.005
+    # fresh unrelated executive posts against their nearest corporate post in the ±3-day
+    # window (the statistic the classification thresholds): about 1 % flagged, not more
+    fev, fet, fcv, fct = history(rng, 2000, 300, 180)
+    nearest = window_neighbours(fev, fet, fcv, fct, 3 * DAY, k=1).best
+    assert np.mean(nearest[np.isfinite(nearest)] >= c.overlap) <= 0.025
     # a typical paraphrase: well above it
     base = null_like(rng, 500)
-    noise = np.concatenate([np.zeros((500, 1)), random_units(rng, 500, NULL_DIM)], axis=1)
-    para = normalise(base + 0.5 * noise)
-    para_sims = np.einsum("ij,ij->i", base, para)
+    para_sims = np.einsum("ij,ij->i", base, paraphrase_of(rng, base))
     assert c.overlap < float(np.median(para_sims))
-    assert np.mean(para_sims >= c.overlap) > 0.9
-    assert cal.LEXICAL_FLOOR <= c.lexical <= 0.95
-    assert "calibrated on" in c.method and f"{c.null_pairs:,}" in c.method
+    assert np.mean(para_sims >= c.overlap) > 0.95
+    assert cal.LEXICAL_FLOOR <= c.lexical <= 0.97
+    assert "calibrated on" in c.method and f"{c.null_size:,}" in c.method
+
+
+def test_calibrate_ignores_real_paraphrases_in_the_history() -> None:
+    """The exec account paraphrased a quarter of the corporate posts: the threshold must still
+    sit below paraphrase similarity (those pairs are days apart, never in the null)."""
+    rng = np.random.default_rng(26)
+    ev, et, cv, ct = history(rng, 300, 300, 180)
+    src = rng.choice(300, 75, replace=False)
+    ev[:75], et[:75] = paraphrase_of(rng, cv[src]), ct[src] + 0.5 * DAY
+    c = cal.calibrate(ev, et, random_texts(rng, 300), cv, ct, random_texts(rng, 300),
+                      np.zeros((0, ev.shape[1])))
+    assert c is not None
+    para = np.einsum("ij,ij->i", ev[:75], cv[src])
+    assert np.mean(para >= c.overlap) > 0.95
 
 
 def test_calibrate_returns_none_when_history_is_too_short() -> None:
     rng = np.random.default_rng(22)
-    ev, cv = null_like(rng, 40), null_like(rng, 40)
+    ev, et, cv, ct = history(rng, 40, 40, 10)  # ten days: no window weeks away holds a post
     texts = random_texts(rng, 40)
-    recent = np.sort(rng.uniform(0, 10 * DAY, 40))  # ten days: no pair 14 days apart
-    assert cal.calibrate(ev, recent, texts, cv, recent, texts, np.zeros((0, 101))) is None
-    few = np.array([0.0, 30 * DAY, 60 * DAY])  # far apart, but 3 x 3 pairs < MIN_NULL_PAIRS
-    assert cal.calibrate(ev[:3], few, texts[:3], cv[:3], few, texts[:3],
-                         np.zeros((0, 101))) is None
+    assert cal.calibrate(ev, et, texts, cv, ct, texts, np.zeros((0, ev.shape[1]))) is None
+    # far apart but only a handful of posts
+    ev, et, cv, ct = history(rng, 5, 5, 120)
+    assert cal.calibrate(ev, et, texts[:5], cv, ct, texts[:5],
+                         np.zeros((0, ev.shape[1]))) is None
 
 
 def topical(rng: np.random.Generator, topics: np.ndarray, n: int, spread: float) -> np.ndarray:
@@ -649,12 +688,20 @@ def topical(rng: np.random.Generator, topics: np.ndarray, n: int, spread: float)
                      / np.sqrt(topics.shape[1]))
 
 
+def from_corp(corp: np.ndarray, offlimits: np.ndarray, null: np.ndarray | None = None
+              ) -> cal.Calibration:
+    """calibrate_from_null with a given null sample (default: flat 0.2) over 50 pairs."""
+    n = min(50, corp.shape[0])
+    return cal.calibrate_from_null(np.full(n, 0.2) if null is None else null[:n], np.arange(n),
+                                   np.arange(n), ["executive text"] * n, corp,
+                                   ["corporate words"] * corp.shape[0], offlimits)
+
+
 def test_offline_threshold_separates_corporate_like_from_unrelated() -> None:
     rng = np.random.default_rng(23)
     topics = B[:4]
     corp = topical(rng, topics, 200, 0.6)
-    c = cal.calibrate_from_null(corp[:50], ["a"] * 50, corp, ["b"] * 200, np.zeros((0, DIM)),
-                                np.arange(50), np.arange(50))
+    c = from_corp(corp, np.zeros((0, DIM)))
     centroids = topic_centroids(corp)
     fresh_corp, _ = max_similarity(topical(rng, topics, 500, 0.6), centroids)
     unrelated, _ = max_similarity(random_units(rng, 500, DIM), centroids)
@@ -664,9 +711,7 @@ def test_offline_threshold_separates_corporate_like_from_unrelated() -> None:
 
 def test_offline_threshold_flags_nothing_with_too_few_corporate_posts() -> None:
     rng = np.random.default_rng(24)
-    corp = random_units(rng, 6, DIM)
-    c = cal.calibrate_from_null(corp, ["a"] * 6, corp, ["b"] * 6, np.zeros((0, DIM)),
-                                np.arange(6), np.arange(6))
+    c = from_corp(random_units(rng, 6, DIM), np.zeros((0, DIM)))
     assert c.offline <= -1.0
 
 
@@ -677,25 +722,16 @@ def test_offlimits_threshold_is_above_corporate_posts() -> None:
     # flag the brand's own posts
     corp = normalise(0.6 * B[20] + 0.8 * topical(rng, B[:3], 150, 0.3))
     corp_off, _ = max_similarity(corp, examples)
-    c = cal.calibrate_from_null(corp[:60], ["a"] * 60, corp, ["b"] * 150, examples,
-                                np.arange(60), np.arange(60))
+    c = from_corp(corp, examples)
     assert c.offlimits > float(corp_off.max())
-    assert c.offlimits < 0.95
+    assert c.offlimits < 0.97
     # a post on the off-limits topic is still caught
     assert float(normalise(B[20] + 0.2 * B[16]) @ B[20]) >= c.offlimits
-    # unrelated corporate posts: the floor applies
+    # a brand that never goes near the topic: still above every one of its posts
     calm = topical(rng, B[:3], 150, 0.3)
-    c2 = cal.calibrate_from_null(calm[:60], ["a"] * 60, calm, ["b"] * 150, examples,
-                                 np.arange(60), np.arange(60))
-    assert c2.offlimits == pytest.approx(cal.OFFLIMITS_FLOOR)
+    c2 = from_corp(calm, examples, np.linspace(0.1, 0.5, 50))
     assert c2.offlimits > float(max_similarity(calm, examples)[0].max())
-
-
-def test_robust_upper() -> None:
-    values = np.array([1.0, 2.0, 3.0, 4.0, 100.0])
-    upper, median, mad = cal.robust_upper(values, 2.0)
-    assert median == 3.0 and mad == pytest.approx(1.4826)
-    assert upper == pytest.approx(3.0 + 2.0 * 1.4826)
+    assert c2.offlimits < 0.97
 
 
 # ---------------------------------------------------------------------------------------------
@@ -729,18 +765,19 @@ def test_mmd_permutation_test_on_a_shift() -> None:
 
 def test_drift_false_alarm_rate_without_drift() -> None:
     """No drift: recent posts drawn from the baseline's own distribution. A valid permutation
-    test at alpha=0.05 alarms at most 5 % of the time; with 200 seeded trials the observed rate
-    is allowed the binomial noise of a 5 % rate (mean 10, sd 3.1: at most 16 alarms)."""
+    test at alpha=0.05 alarms in at most 5 % of trials; over 200 seeded trials the observed count
+    may exceed 10 only by binomial noise (sd 3.1), so allow up to 3 sd: 19 alarms (an invalid,
+    anti-conservative test would alarm far more, and its p-values would not be uniform)."""
     trials, alarms, p_values = 200, 0, []
     for seed in range(trials):
         rng = np.random.default_rng(1000 + seed)
         centre = random_units(rng, 1, 16)[0]
         baseline, recent = voice(rng, centre, 60), voice(rng, centre, 15)
         result = voice_drift(baseline, recent, alpha=0.05, permutations=200, seed=seed)
-        assert result.p_value is not None
+        assert result.status in ("drift", "stable") and result.p_value is not None
         p_values.append(result.p_value)
         alarms += result.status == "drift"
-    assert alarms <= 16
+    assert alarms <= 0.05 * trials + 3 * np.sqrt(0.05 * 0.95 * trials)
     # and the p-values look uniform, not piled up near zero
     assert np.mean(np.array(p_values) < 0.2) < 0.3
     assert 0.35 < np.median(p_values) < 0.65

@@ -105,7 +105,7 @@ def calibrate_from_null(null: np.ndarray, ei: np.ndarray, ci: np.ndarray,
                   LEXICAL_FLOOR)
     median = float(np.median(null))
     offline = _offline_threshold(corp_vecs, seed)
-    offlimits = float(np.quantile(null, 0.75))
+    offlimits = float(np.quantile(null, 0.05))  # never below chance nearest-post level
     if offlimits_vecs.shape[0] and corp_vecs.shape[0]:
         corp_off, _ = max_similarity(corp_vecs, offlimits_vecs)
         offlimits = max(offlimits,

@@ -1,0 +1,304 @@
+"""Collect the configured accounts' posts from the X API into the store, resumably.
+
+Per account: resolve the user id once, then read the timeline newest first, page by page. The
+first run goes back `[x] backfill_days`; later runs ask only for posts newer than since_id.
+
+Resumability: each page is saved in one transaction with the run's progress (`RunCursor`: the
+newest id seen, the oldest id stored so far, the since_id or horizon the run started from), and
+the last page of a run moves since_id to the newest id seen. since_id therefore only ever
+advances together with the posts it covers. A run that finds a cursor left by an interrupted run
+(crash, kill, rate limit, error, read cap) first finishes that one below the oldest stored id,
+then runs normally from the new since_id: no gap, and nothing read twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from monitor.config import MonitorConfig, PairConfig, load_secrets
+from monitor.errors import AuthError, ConfigError, SourceError, UsageError
+from monitor.ingest.x_api import (
+    PAGE_SIZE,
+    AccessDenied,
+    AccountUnavailable,
+    RateLimited,
+    TimelinePage,
+    UserLookup,
+    XSource,
+)
+from monitor.store import Store
+from monitor.store import collection as db
+from monitor.store.collection import AccountState, RunCursor
+
+log = logging.getLogger(__name__)
+MIN_PAGE = 5  # X refuses max_results below 5
+
+
+class Source(Protocol):
+    """What the collector needs from X (XSource; tests may wrap it)."""
+
+    def lookup_usernames(self, usernames: Sequence[str]) -> UserLookup: ...
+
+    def timeline_page(self, user_id: str, *, account: str, since_id: str | None = None,
+                      until_id: str | None = None, start_time: datetime | None = None,
+                      pagination_token: str | None = None,
+                      max_results: int = PAGE_SIZE) -> TimelinePage: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AccountResult:
+    """What one run did for one account. outcome: ok, skipped (X cannot serve it), deferred
+    (rate limit beyond the wait bound), paused (read cap) or failed."""
+
+    username: str
+    outcome: str
+    new_posts: int = 0
+    updated_posts: int = 0
+    pages: int = 0
+    reads: int = 0
+    message: str = ""
+
+    def line(self) -> str:
+        counts = (f"{self.new_posts} new posts, {self.updated_posts} updated, {self.pages} "
+                  f"pages, {self.reads} reads")
+        if self.outcome == "ok":
+            return f"@{self.username}: {counts}"
+        return f"@{self.username}: {self.outcome} ({counts}): {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionReport:
+    accounts: tuple[AccountResult, ...]
+    paused: bool = False
+
+    @property
+    def failed(self) -> tuple[AccountResult, ...]:
+        return tuple(a for a in self.accounts if a.outcome == "failed")
+
+    @property
+    def reads(self) -> int:
+        return sum(a.reads for a in self.accounts)
+
+
+class CollectionFailed(SourceError):
+    """Some accounts failed; the others were collected. Carries the whole report."""
+
+    def __init__(self, report: CollectionReport) -> None:
+        self.report = report
+        failed = report.failed
+        names = "; ".join(f"@{a.username}: {a.message}" for a in failed)
+        super().__init__(f"{len(failed)} of {len(report.accounts)} accounts could not be "
+                         f"collected ({names}). Everything saved is kept; run `monitor ingest` "
+                         "again to resume.")
+
+
+def run_collection(cfg: MonitorConfig, store: Store, pairs: Sequence[PairConfig], *,
+                   echo: Callable[[str], None] = print, source: Source | None = None,
+                   sleep: Callable[[float], None] = time.sleep,
+                   clock: Callable[[], float] = time.time) -> CollectionReport:
+    """Collect every account of `pairs` once; raise CollectionFailed if any account failed.
+
+    `sleep` and `clock` (epoch seconds) drive rate-limit waits, backoff, the backfill horizon and
+    the month reads are counted in; tests pass their own.
+    """
+    names = list(dict.fromkeys(a for p in pairs for a in p.accounts))
+    if not names:
+        raise UsageError("no accounts to collect: add a [[pairs]] table with executive and "
+                         "corporate usernames to the configuration")
+    own = source is None
+    if source is None:
+        token = load_secrets().x_bearer_token
+        if token is None:
+            raise ConfigError("X_BEARER_TOKEN is not set: collecting from the X API needs the "
+                              "Bearer Token of your X developer app. Set it in the environment "
+                              "or in a .env file beside the config (see README, 'X API').")
+        source = XSource(token, base_url=cfg.x_api_base_url(), timeout_s=cfg.x.timeout_s,
+                         max_rate_limit_wait_s=cfg.x.max_rate_limit_wait_s,
+                         max_retries=cfg.x.max_retries, sleep=sleep, clock=clock)
+    try:
+        report = _Collector(cfg, store, source, echo, clock).run(names)
+    finally:
+        if own:
+            source.close()
+    if report.failed:
+        raise CollectionFailed(report)
+    return report
+
+
+class _Collector:
+    def __init__(self, cfg: MonitorConfig, store: Store, source: Source,
+                 echo: Callable[[str], None], clock: Callable[[], float]) -> None:
+        self.cfg, self.store, self.source, self.echo, self.clock = cfg, store, source, echo, clock
+        self.paused = False
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock(), UTC)
+
+    def run(self, names: Sequence[str]) -> CollectionReport:
+        states: dict[int, AccountState] = {}
+        for name in names:  # two config names may be one account (a recorded rename)
+            st = db.account_state(self.store, name)
+            states.setdefault(st.account_id, st)
+        results: dict[int, AccountResult] = {}
+        self._resolve([st for st in states.values() if st.user_id is None], states, results)
+        for account_id, st in list(states.items()):
+            if account_id in results or st.user_id is None:
+                continue
+            result = self._account(st)
+            results[account_id] = result
+            self.echo(result.line())
+        return CollectionReport(tuple(results.values()), self.paused)
+
+    # -- ids ------------------------------------------------------------------------------------
+
+    def _resolve(self, todo: list[AccountState], states: dict[int, AccountState],
+                 results: dict[int, AccountResult]) -> None:
+        """Usernames -> user ids, once per account (later runs go by id: renames do not
+        break collection)."""
+        if not todo:
+            return
+        try:
+            lookup = self.source.lookup_usernames([st.username for st in todo])
+        except (AuthError, AccessDenied):
+            raise
+        except SourceError as exc:
+            for st in todo:
+                db.record_error(self.store, st.account_id, str(exc), now=self.now())
+                results[st.account_id] = AccountResult(st.username, "failed", message=str(exc))
+                self.echo(results[st.account_id].line())
+            return
+        by_name = {st.username.casefold(): st for st in todo}
+        for user in lookup.users:
+            st = by_name[user.username.casefold()]
+            resolved = db.resolve_account(self.store, st.account_id, user_id=user.user_id,
+                                          username=user.username, display_name=user.name)
+            del states[st.account_id]
+            states[resolved.account_id] = resolved
+        for miss in lookup.unresolved:
+            st = by_name[miss.username.casefold()]
+            note = (f"@{st.username} is {miss.status} on X ({miss.detail}); skipped. Check the "
+                    "username in the [[pairs]] tables.")
+            db.set_status(self.store, st.account_id, miss.status, miss.detail, now=self.now(),
+                          error=note)
+            results[st.account_id] = AccountResult(st.username, "skipped", message=note)
+            self.echo(results[st.account_id].line())
+
+    # -- one account ------------------------------------------------------------------------------
+
+    def _account(self, st: AccountState) -> AccountResult:
+        tally = _Tally()
+        try:
+            if st.run_in_progress:  # finish the interrupted run first...
+                st = self._pass(st, tally, resume=True)
+            if not self.paused:  # ...then collect what is new since
+                self._pass(st, tally, resume=False)
+        except AuthError as exc:
+            db.record_error(self.store, st.account_id, str(exc), now=self.now())
+            self.echo(tally.result(st.username, "failed", str(exc)).line())
+            raise
+        except AccessDenied:
+            raise
+        except AccountUnavailable as exc:
+            db.set_status(self.store, st.account_id, exc.status, exc.detail, now=self.now(),
+                          error=str(exc))
+            return tally.result(st.username, "skipped", str(exc))
+        except RateLimited as exc:
+            db.record_error(self.store, st.account_id, str(exc), now=self.now())
+            return tally.result(st.username, "deferred", str(exc))
+        except SourceError as exc:  # retries exhausted, malformed answer, bad request
+            db.record_error(self.store, st.account_id, str(exc), now=self.now())
+            log.error("%s", exc)
+            return tally.result(st.username, "failed", str(exc))
+        if self.paused:
+            return tally.result(st.username, "paused",
+                                "monthly read cap reached; resumes when the cap allows")
+        return tally.result(st.username, "ok")
+
+    def _pass(self, st: AccountState, tally: _Tally, *, resume: bool) -> AccountState:
+        """One run over a range of the timeline, page by page, each page saved with its
+        progress. Returns the account's state afterwards."""
+        assert st.user_id is not None
+        if resume:
+            assert st.run_until_id is not None
+            floor, start = st.run_floor_id, st.run_start_time
+            until: str | None = st.run_until_id
+            newest = st.run_newest_id
+        else:
+            floor, until, newest = st.since_id, None, None
+            start = None if floor else self.now() - timedelta(days=self.cfg.x.backfill_days)
+        lowest = until  # the oldest post id stored by this run so far
+        token: str | None = None
+        while True:
+            size = self._page_size()
+            if size == 0:
+                return st
+            page = self.source.timeline_page(
+                st.user_id, account=st.username, since_id=floor, until_id=until,
+                start_time=start, pagination_token=token, max_results=size)
+            newest = _max_id(newest, page.newest_id)
+            lowest = _min_id(lowest, page.oldest_id)
+            # No post seen yet means nothing to resume: starting over is the same run.
+            cursor = (RunCursor(newest_id=newest, until_id=lowest, floor_id=floor,
+                                start_time=start)
+                      if page.next_token and lowest else None)
+            result = db.save_page(
+                self.store, st.account_id, page.posts, reads=page.reads,
+                month=self.now().strftime("%Y-%m"), now=self.now(), cursor=cursor,
+                since_id=newest or floor, owner_username=page.owner_username)
+            tally.add(page, result.inserted, result.updated)
+            st = db.load_state(self.store, st.account_id)
+            if not page.next_token:
+                return st
+            token = page.next_token
+
+    def _page_size(self) -> int:
+        """Posts to ask for: a full page, fewer near the monthly read cap, 0 once it is hit."""
+        cap = self.cfg.x.monthly_read_cap
+        if cap is None:
+            return PAGE_SIZE
+        month = self.now().strftime("%Y-%m")
+        remaining = cap - db.total_reads(self.store, month)
+        if remaining > 0:
+            return min(PAGE_SIZE, max(MIN_PAGE, remaining))
+        if not self.paused:
+            self.paused = True
+            message = (f"X API read cap reached: {cap - remaining:,} of {cap:,} posts read in "
+                       f"{month} ([x] monthly_read_cap). Ingestion is paused until next month; "
+                       "raise the cap to resume now. Interrupted runs resume where they stopped.")
+            log.warning("%s", message)
+            self.echo(f"Warning: {message}")
+        return 0
+
+
+class _Tally:
+    def __init__(self) -> None:
+        self.new = self.updated = self.pages = self.reads = 0
+
+    def add(self, page: TimelinePage, inserted: int, updated: int) -> None:
+        self.new += inserted
+        self.updated += updated
+        self.pages += 1
+        self.reads += page.reads
+
+    def result(self, username: str, outcome: str, message: str = "") -> AccountResult:
+        return AccountResult(username, outcome, self.new, self.updated, self.pages, self.reads,
+                             message)
+
+
+def _max_id(a: str | None, b: str | None) -> str | None:
+    if a is None or b is None:
+        return a or b
+    return a if int(a) >= int(b) else b
+
+
+def _min_id(a: str | None, b: str | None) -> str | None:
+    if a is None or b is None:
+        return a or b
+    return a if int(a) <= int(b) else b

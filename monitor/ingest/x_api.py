@@ -1,0 +1,403 @@
+"""The X API v2 source: the only module that imports tweepy.
+
+A thin layer over `tweepy.Client`: resolve usernames to user ids, fetch one timeline page at a
+time, and turn X's JSON into `Post`s. Every HTTP failure becomes one of the errors below, whose
+message says what failed, on which account, and what to do. Retries (5xx, timeouts) and
+rate-limit waits happen here with an injected `sleep` and `clock`, so tests never really wait.
+
+The bearer token lives only in the session adapter, which adds it to each request as it leaves:
+tweepy logs request headers at DEBUG level, so it must never hold the real token.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+import tweepy
+from pydantic import SecretStr
+from requests.adapters import HTTPAdapter
+from requests.utils import get_environ_proxies
+
+from monitor.errors import AuthError, SourceError
+from monitor.ingest.entities import parse_iso
+from monitor.models import Post, PostKind
+
+log = logging.getLogger(__name__)
+
+# tweepy 4.17 hard-codes api.twitter.com; later versions may move to api.x.com: rebase both.
+X_HOSTS = ("https://api.twitter.com", "https://api.x.com")
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+PAGE_SIZE = 100  # X's maximum for user timelines
+LOOKUP_BATCH = 100  # X's maximum usernames per user lookup
+TWEET_FIELDS = ["created_at", "lang", "entities", "referenced_tweets", "conversation_id",
+                "edit_history_tweet_ids", "public_metrics", "author_id"]
+# author_id brings the timeline owner's current username: renames are seen at no extra request.
+EXPANSIONS = ["author_id", "referenced_tweets.id", "referenced_tweets.id.author_id"]
+USER_FIELDS = ["username", "protected"]
+BACKOFF_CAP_S = 60.0
+RESET_UNKNOWN_WAIT_S = 60.0  # a 429 without x-rate-limit-reset: X windows are 15 minutes
+TOKEN_PLACEHOLDER = "[added-when-sent]"  # what tweepy sees (and logs) instead of the token
+KIND_BY_REF = {"retweeted": PostKind.RETWEET, "quoted": PostKind.QUOTE,
+               "replied_to": PostKind.REPLY}
+TOKEN_HELP = ("Check X_BEARER_TOKEN: copy the Bearer Token of your app again from the X "
+              "developer portal (Projects & Apps > your app > Keys and tokens), set it in the "
+              "environment or the .env file beside the config, and run again.")
+
+
+class AccountUnavailable(SourceError):
+    """The timeline of one account cannot be read: suspended, protected, deleted or not found."""
+
+    def __init__(self, account: str, status: str, detail: str) -> None:
+        self.account, self.status, self.detail = account, status, detail
+        super().__init__(f"@{account} is {status} on X ({detail}); it is skipped until X "
+                         "serves it again. Remove it from the pair if this is permanent.")
+
+
+class RateLimited(SourceError):
+    """X's rate limit resets later than `[x] max_rate_limit_wait_s` allows us to wait."""
+
+    def __init__(self, account: str, reset_at: float, max_wait_s: float) -> None:
+        self.account, self.reset_at = account, reset_at
+        when = time.strftime("%H:%M:%S UTC", time.gmtime(reset_at))
+        super().__init__(f"X API rate limit reached on @{account}; it resets at {when}, later "
+                         f"than [x] max_rate_limit_wait_s ({max_wait_s:g} s) allows waiting. "
+                         "Stopped cleanly: the next run resumes from the last saved page.")
+
+
+class TemporaryFailure(SourceError):
+    """X kept failing (5xx, timeouts, connection errors) after every retry."""
+
+
+class MalformedResponse(SourceError):
+    """X answered with a body that is not the JSON we asked for."""
+
+
+class AccessDenied(SourceError):
+    """The app behind the token may not use this endpoint (e.g. its access level)."""
+
+
+@dataclass(frozen=True, slots=True)
+class XUser:
+    user_id: str
+    username: str
+    name: str | None
+    protected: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Unresolved:
+    """A username X did not resolve, with the account status that explains why."""
+
+    username: str
+    status: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class UserLookup:
+    users: tuple[XUser, ...]
+    unresolved: tuple[Unresolved, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TimelinePage:
+    """One page of a timeline, newest first. `reads` is what X bills: posts returned."""
+
+    posts: tuple[Post, ...]
+    reads: int
+    newest_id: str | None
+    oldest_id: str | None
+    next_token: str | None
+    owner_username: str | None
+
+
+class _XAdapter(HTTPAdapter):
+    """Rebases X URLs onto `base_url`, adds the token, and enforces the timeout on every call."""
+
+    def __init__(self, base_url: str, token: SecretStr, timeout_s: float) -> None:
+        super().__init__()
+        self._base = base_url.rstrip("/")
+        self._token = token
+        self._timeout = timeout_s
+
+    def send(self, request: requests.PreparedRequest, stream: bool = False,
+             timeout: float | tuple[float | None, float | None] | None = None,
+             verify: bool | str = True, cert: str | tuple[str, str] | None = None,
+             proxies: Mapping[str, str] | None = None) -> requests.Response:
+        url = request.url or ""
+        for host in X_HOSTS:
+            if url.startswith(host + "/"):
+                request.url = self._base + url[len(host):]
+                break
+        request.headers["Authorization"] = "Bearer " + self._token.get_secret_value()
+        # The session's proxies were chosen for api.twitter.com: choose again for the real
+        # destination, and never send loopback traffic (the emulator) through a proxy.
+        target = request.url or ""
+        host = urlsplit(target).hostname or ""
+        chosen = {} if host in LOOPBACK else get_environ_proxies(target)
+        return super().send(request, stream, self._timeout, verify, cert, chosen)
+
+
+class XSource:
+    """Reads user ids and timelines from the X API v2 through tweepy."""
+
+    def __init__(self, token: SecretStr, *, base_url: str, timeout_s: float,
+                 max_rate_limit_wait_s: float, max_retries: int,
+                 sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.time, backoff_s: float = 1.0) -> None:
+        self._client = tweepy.Client(bearer_token=TOKEN_PLACEHOLDER, return_type=dict,
+                                     wait_on_rate_limit=False)
+        adapter = _XAdapter(base_url, token, timeout_s)
+        for host in X_HOSTS:
+            self._client.session.mount(host + "/", adapter)
+        self._client.session.trust_env = False  # no .netrc credentials; proxies see adapter
+        self._timeout = timeout_s
+        self._max_wait = max_rate_limit_wait_s
+        self._max_retries = max_retries
+        self._sleep, self._clock, self._backoff = sleep, clock, backoff_s
+
+    def close(self) -> None:
+        self._client.session.close()
+
+    # -- users ---------------------------------------------------------------------------------
+
+    def lookup_usernames(self, usernames: Sequence[str]) -> UserLookup:
+        """Resolve usernames to users; those X cannot serve come back with their status."""
+        users: list[XUser] = []
+        unresolved: list[Unresolved] = []
+        for start in range(0, len(usernames), LOOKUP_BATCH):
+            batch = list(usernames[start:start + LOOKUP_BATCH])
+            label = batch[0] if len(batch) == 1 else f"{batch[0]} (+{len(batch) - 1} more)"
+            try:
+                body = self._call(label, "user lookup", self._client.get_users,
+                                  usernames=batch, user_fields=USER_FIELDS)
+            except AccountUnavailable as exc:
+                raise SourceError(f"X refused the user lookup for @{label} ({exc.detail}). "
+                                  "Check the usernames in the [[pairs]] tables.") from None
+            found: dict[str, XUser] = {}
+            try:
+                for item in body.get("data") or []:
+                    user = XUser(str(item["id"]), str(item["username"]), item.get("name"),
+                                 bool(item.get("protected", False)))
+                    found[user.username.casefold()] = user
+                errors = {str(e.get("value", "")).casefold(): e
+                          for e in body.get("errors") or [] if isinstance(e, dict)}
+            except (KeyError, TypeError, AttributeError) as exc:
+                raise MalformedResponse(f"the X API answered the user lookup for @{label} "
+                                        f"with a malformed body (missing {exc}); nothing was "
+                                        "changed. Run again later.") from None
+            for name in batch:
+                key = name.casefold()
+                if key in found:
+                    users.append(found[key])
+                    continue
+                error = errors.get(key, {})
+                unresolved.append(Unresolved(name, _lookup_status(error),
+                                             str(error.get("detail") or "X returned no user")))
+        return UserLookup(tuple(users), tuple(unresolved))
+
+    # -- timelines -----------------------------------------------------------------------------
+
+    def timeline_page(self, user_id: str, *, account: str, since_id: str | None = None,
+                      until_id: str | None = None, start_time: datetime | None = None,
+                      pagination_token: str | None = None,
+                      max_results: int = PAGE_SIZE) -> TimelinePage:
+        """One page of @account's posts, newest first, within the given bounds."""
+        body = self._call(account, "timeline", self._client.get_users_tweets, id=user_id,
+                          max_results=max_results, since_id=since_id, until_id=until_id,
+                          start_time=start_time, pagination_token=pagination_token,
+                          tweet_fields=TWEET_FIELDS, expansions=EXPANSIONS,
+                          user_fields=["username"])
+        try:
+            return parse_page(body, account)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise MalformedResponse(
+                f"the X API sent a malformed timeline page for @{account} ({type(exc).__name__}: "
+                f"{exc}); nothing from that page was stored. Run again later.") from None
+
+    # -- the one place requests are made ---------------------------------------------------------
+
+    def _call(self, account: str, what: str, fn: Callable[..., Any],
+              **params: Any) -> dict[str, Any]:
+        retries = 0
+        waited = 0.0
+        while True:
+            try:
+                body = fn(**params)
+            except tweepy.Unauthorized:
+                raise AuthError(f"the X API refused the bearer token (HTTP 401 Unauthorized) "
+                                f"on the {what} of @{account}. {TOKEN_HELP}") from None
+            except tweepy.TooManyRequests as exc:
+                now = self._clock()
+                reset = _reset_at(exc.response, now)
+                wait = max(reset + 1.0 - now, 0.0)  # +1 s: the reset second itself is still out
+                if waited + wait > self._max_wait:
+                    raise RateLimited(account, reset, self._max_wait) from None
+                log.warning("X API rate limit reached on the %s of @%s; waiting %.0f s for "
+                            "the reset", what, account, wait)
+                self._sleep(wait)
+                waited += wait
+                continue
+            except (tweepy.Forbidden, tweepy.NotFound) as exc:
+                raise _unavailable(account, what, exc) from None
+            except tweepy.TwitterServerError as exc:
+                problem = f"server error (HTTP {exc.response.status_code})"
+            except requests.exceptions.JSONDecodeError:
+                raise MalformedResponse(
+                    f"the X API answered the {what} of @{account} with a body that is not "
+                    "valid JSON (cut off or garbled); nothing from it was stored. Run again "
+                    "later; if it persists, check any proxy between this machine and X.") from None
+            except requests.exceptions.Timeout:
+                problem = f"no answer within [x] timeout_s ({self._timeout:g} s)"
+            except requests.exceptions.RequestException as exc:
+                problem = f"connection failed ({type(exc).__name__})"
+            except tweepy.HTTPException as exc:
+                detail = "; ".join(exc.api_messages) or str(exc.response.reason)
+                raise SourceError(f"the X API rejected the {what} of @{account} (HTTP "
+                                  f"{exc.response.status_code}: {detail}). This is a bug or an "
+                                  "API change; please report it.") from None
+            else:
+                if not isinstance(body, dict):
+                    raise MalformedResponse(f"the X API answered the {what} of @{account} "
+                                            "with JSON that is not an object; nothing stored.")
+                return body
+            if retries >= self._max_retries:
+                raise TemporaryFailure(
+                    f"the X API {what} of @{account} failed: {problem}, after {retries} "
+                    f"retries ([x] max_retries). Saved pages are kept; the next run resumes. "
+                    "If it persists, check https://api.x.com status and your network.")
+            delay = min(self._backoff * 2 ** retries, BACKOFF_CAP_S)
+            retries += 1
+            log.warning("X API %s of @%s: %s; retry %d of %d in %.1f s", what, account, problem,
+                        retries, self._max_retries, delay)
+            self._sleep(delay)
+
+
+# -- mapping X's answers ---------------------------------------------------------------------------
+
+def _reset_at(response: Any, now: float) -> float:
+    try:
+        return float(response.headers["x-rate-limit-reset"])
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return now + RESET_UNKNOWN_WAIT_S
+
+
+def _unavailable(account: str, what: str, exc: tweepy.HTTPException) -> SourceError:
+    """403/404 -> why the account cannot be read; an app-level 403 stops the whole run."""
+    try:
+        body = exc.response.json()
+    except ValueError:
+        body = {}
+    body = body if isinstance(body, dict) else {}
+    errors = [e for e in exc.api_errors if isinstance(e, dict)] or [body]
+    first = errors[0]
+    detail = str(first.get("detail") or first.get("message") or body.get("detail")
+                 or exc.response.reason)
+    kind = str(first.get("type") or body.get("type") or "")
+    if body.get("reason") == "client-not-enrolled" or kind.endswith("client-forbidden"):
+        return AccessDenied(f"the X API refused the {what} of @{account} for this app "
+                            f"({detail}). Attach the app to a Project with an access level that "
+                            "includes user timelines in the X developer portal.")
+    status_code = exc.response.status_code
+    title = str(first.get("title") or "")
+    if status_code == 404:
+        status = "deleted" if what == "timeline" else "not found"
+    elif "suspend" in detail.lower() or title == "Forbidden":
+        status = "suspended"
+    elif "not authorized" in detail.lower() or title == "Authorization Error":
+        status = "protected"
+    else:
+        status = "unavailable"
+    return AccountUnavailable(account, status, detail)
+
+
+def _lookup_status(error: Mapping[str, Any]) -> str:
+    detail = str(error.get("detail") or "").lower()
+    title = str(error.get("title") or "")
+    if "suspend" in detail or title == "Forbidden":
+        return "suspended"
+    if "not authorized" in detail or title == "Authorization Error":
+        return "protected"
+    return "not found"
+
+
+def parse_page(body: Mapping[str, Any], account: str) -> TimelinePage:
+    """X's timeline JSON -> a page of Posts; KeyError/TypeError/ValueError if malformed."""
+    meta = body["meta"]
+    data = body.get("data") or []
+    if not isinstance(data, list) or not isinstance(meta, dict):
+        raise TypeError("'data' must be a list and 'meta' an object")
+    includes = body.get("includes") or {}
+    tweets = {str(t["id"]): t for t in includes.get("tweets") or []}
+    users = {str(u["id"]): str(u["username"]) for u in includes.get("users") or []}
+    owner = next((users[str(t["author_id"])] for t in data
+                  if str(t.get("author_id")) in users), None)
+    posts = tuple(post_from_api(t, owner or account, tweets, users) for t in data)
+    ids = sorted((p.post_id for p in posts), key=int)
+    return TimelinePage(posts=posts, reads=len(data), newest_id=ids[-1] if ids else None,
+                        oldest_id=ids[0] if ids else None, next_token=meta.get("next_token"),
+                        owner_username=owner)
+
+
+def post_from_api(tweet: Mapping[str, Any], account: str, tweets: Mapping[str, Any],
+                  users: Mapping[str, str]) -> Post:
+    """One X v2 tweet object (with the page's includes) -> Post."""
+    post_id = str(tweet["id"])
+    if not post_id.isdigit():
+        raise ValueError(f"post id {post_id!r} is not numeric")
+    refs = [(str(r["type"]), str(r["id"])) for r in tweet.get("referenced_tweets") or []]
+    # A retweet is the plainest relation, then a quote (which may also be a reply).
+    refs.sort(key=lambda r: list(KIND_BY_REF).index(r[0]) if r[0] in KIND_BY_REF else 9)
+    kind = KIND_BY_REF.get(refs[0][0], PostKind.ORIGINAL) if refs else PostKind.ORIGINAL
+    ref_accounts = [users[str(tweets[rid]["author_id"])] for _, rid in refs
+                    if rid in tweets and str(tweets[rid].get("author_id")) in users]
+    entities = tweet.get("entities") or {}
+    text = _expand(str(tweet["text"]), entities)
+    if kind == PostKind.RETWEET and refs[0][1] in tweets:
+        # X cuts a retweet's text to "RT @x: ..." at 140 characters; the original is whole.
+        original = tweets[refs[0][1]]
+        author = users.get(str(original.get("author_id"))) or _rt_author(text)
+        original_entities = original.get("entities") or {}
+        text = f"RT @{author}: " + _expand(str(original["text"]), original_entities)
+        entities = _merge(entities, original_entities)
+    edits = tuple(str(i) for i in tweet.get("edit_history_tweet_ids") or ())
+    return Post(
+        post_id=post_id, account=account, created_at=parse_iso(str(tweet["created_at"])),
+        text=text, lang=tweet.get("lang") or None, kind=kind,
+        referenced_ids=tuple(dict.fromkeys(rid for _, rid in refs)),
+        referenced_accounts=tuple(dict.fromkeys(ref_accounts)),
+        urls=tuple(dict.fromkeys(str(u.get("expanded_url") or u["url"])
+                                 for u in entities.get("urls") or [])),
+        hashtags=tuple(dict.fromkeys(str(h["tag"]) for h in entities.get("hashtags") or [])),
+        mentions=tuple(dict.fromkeys(str(m["username"])
+                                     for m in entities.get("mentions") or [])),
+        edit_history=edits if len(edits) > 1 else (),
+        author_id=str(tweet["author_id"]) if tweet.get("author_id") else None)
+
+
+def _expand(text: str, entities: Mapping[str, Any]) -> str:
+    """X escapes &, < and > in v2 text; links are t.co: store the readable, expanded text,
+    as the archive importer does, so one post reads the same from either source."""
+    text = html.unescape(text)
+    for url in entities.get("urls") or []:
+        short, full = url.get("url"), url.get("expanded_url")
+        if short and full:
+            text = text.replace(str(short), str(full))
+    return text
+
+
+def _merge(own: Mapping[str, Any], original: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: [*(own.get(key) or []), *(original.get(key) or [])]
+            for key in ("urls", "hashtags", "mentions")}
+
+
+def _rt_author(text: str) -> str:
+    return text[4:].split(":", 1)[0] if text.startswith("RT @") else "unknown"

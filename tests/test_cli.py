@@ -1,0 +1,174 @@
+"""The CLI end to end, as real processes: demo, status, report, check, errors and exit codes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
+        timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}
+    full_env.pop("MONITOR_CONFIG", None)
+    return subprocess.run([sys.executable, "-m", "monitor", *args], cwd=cwd or ROOT,
+                          env=full_env, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("demo") / "monitor-demo"
+    result = run("demo", "--output", str(out))
+    assert result.returncode == 0, result.stderr
+    assert f"Report: {out / 'report.html'}" in result.stdout
+    assert "--config" in result.stdout  # tells what to try next
+    return out
+
+
+def test_help_does_not_import_torch() -> None:
+    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "monitor", "--help"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0
+    imported = {line.split("|")[-1].strip().split(".")[0] for line in result.stderr.splitlines()
+                if line.startswith("import time:")}
+    assert "click" in imported
+    for heavy in ("torch", "sentence_transformers", "transformers", "sqlalchemy", "numpy",
+                  "matplotlib"):
+        assert heavy not in imported, heavy
+
+
+def test_every_command_has_help_and_is_documented() -> None:
+    from monitor.cli import cli
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name, command in cli.commands.items():
+        assert command.help, name
+        assert f"monitor {name}" in readme, f"`monitor {name}` is not in the README"
+
+
+def test_demo_report_lists_flagged_pairs(demo_dir: Path) -> None:
+    html = (demo_dir / "report.html").read_text(encoding="utf-8")
+    assert 'id="flagged"' in html
+    rows = re.findall(r'<span class="chip (echo|overlap)">', html)
+    assert len(rows) >= 20
+    assert "paraphrase of a @MaisonLumiere" in html
+    assert "retweet of a @MaisonLumiereFR post" in html
+    # The sample's hostile post is shown as text, never as markup.
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;alert" in html or "phishing" in html.lower()
+    md = (demo_dir / "report.md").read_text(encoding="utf-8")
+    assert "| Week of |" in md and "<script>" not in md
+
+
+def test_demo_twice_is_idempotent(demo_dir: Path) -> None:
+    result = run("demo", "--output", str(demo_dir))
+    assert result.returncode == 0, result.stderr
+    assert "0 new posts, 341 already there" in result.stdout
+
+
+def test_status_json(demo_dir: Path) -> None:
+    result = run("--config", str(demo_dir / "monitor.toml"), "status", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    by_name = {a["username"]: a for a in data["accounts"]}
+    assert set(by_name) == {"claire_ml", "MaisonLumiere", "MaisonLumiereFR"}
+    assert by_name["claire_ml"]["posts"] == 161 and by_name["claire_ml"]["platform"] == "x"
+    assert by_name["MaisonLumiereFR"]["newest"].startswith("2026-11-")
+
+
+@pytest.mark.parametrize("fmt", ["md", "json", "csv", "html"])
+def test_report_formats(demo_dir: Path, tmp_path: Path, fmt: str) -> None:
+    out = tmp_path / f"r.{fmt}"
+    result = run("--config", str(demo_dir / "monitor.toml"), "report", "--since", "2026-09-01",
+                 "--until", "2026-11-16", "--format", fmt, "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    text = out.read_text(encoding="utf-8")
+    if fmt == "json":
+        data = json.loads(text)
+        assert data["totals"]["posts"] == 161
+        assert 0.2 < data["totals"]["overlap_rate"] < 0.7
+        assert data["thresholds"]["details"]["overlap"] == "calibrated"
+        weeks = [w["overlap_rate"] for w in data["weekly"] if w["posts"]]
+        assert max(weeks) > 0.6  # the launch weeks stand out
+    elif fmt == "csv":
+        rows = list(csv.DictReader(io.StringIO(text)))
+        assert len(rows) == 161
+        assert {r["class"] for r in rows} >= {"echo", "overlap", "complementary"}
+    elif fmt == "md":
+        assert "## Flagged pairs" in text
+    else:
+        assert "<svg" in text and "http://" not in text.split("<body>")[0]
+
+
+def test_check_a_draft(demo_dir: Path) -> None:
+    cfg = str(demo_dir / "monitor.toml")
+    # Pretend it is the day after the launch post, so the launch is in the lag window.
+    result = run("--config", cfg, "check", "--json", "--pair", "maison-lumiere",
+                 "--at", "2026-09-29T12:00:00Z",
+                 "Fière de vous présenter Lanterne Nomade, notre première lampe d'extérieur "
+                 "rechargeable, en laiton recyclé, 40 h d'autonomie.")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["class"] == "overlap"
+    assert "Lanterne Nomade" in data["closest"][0]["text"]
+    plain = run("--config", cfg, "check", "--at", "2026-09-29",
+                "Ce week-end, randonnée dans les Écrins.")
+    assert plain.returncode == 0
+    assert plain.stdout.split(":")[0] in ("COMPLEMENTARY", "OFF-LINE")
+    assert "Closest corporate posts" in plain.stdout
+
+
+def test_bad_config_names_the_key(tmp_path: Path) -> None:
+    cfg = tmp_path / "monitor.toml"
+    cfg.write_text('[[pairs]]\nname = "p"\nexecutive = ["not a name!"]\ncorporate = []\n'
+                   '[model]\nnmae = "x"\n', encoding="utf-8")
+    result = run("--config", str(cfg), "status")
+    assert result.returncode == 2
+    assert "pairs[0] (p).executive" in result.stderr and "model.nmae" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_config_is_usage_error(tmp_path: Path) -> None:
+    result = run("status", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "no configuration found" in result.stderr
+
+
+def test_malformed_jsonl_exits_1_and_changes_nothing(tmp_path: Path) -> None:
+    cfg = tmp_path / "monitor.toml"
+    cfg.write_text('[[pairs]]\nname = "p"\nexecutive = ["a"]\ncorporate = ["b"]\n',
+                   encoding="utf-8")
+    good = tmp_path / "good.jsonl"
+    good.write_text('{"id": "1", "account": "a", "created_at": "2026-10-01T08:00:00Z", '
+                    '"text": "hello"}\n', encoding="utf-8")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(good.read_text() + '{"id": "2", "account": "a", "created_at": "2026-10-01T08:'
+                   '00:00Z", "text": "broken"\n', encoding="utf-8")
+    assert run("--config", str(cfg), "ingest", "--from-jsonl", str(good)).returncode == 0
+    result = run("--config", str(cfg), "ingest", "--from-jsonl", str(bad))
+    assert result.returncode == 1
+    assert f"{bad}: line 2" in result.stderr and "Traceback" not in result.stderr
+    status = json.loads(run("--config", str(cfg), "status", "--json").stdout)
+    assert [a["posts"] for a in status["accounts"] if a["username"] == "a"] == [1]
+
+
+def test_archive_import_via_cli(tmp_path: Path) -> None:
+    from tests.test_importers import make_archive
+
+    cfg = tmp_path / "monitor.toml"
+    cfg.write_text('[database]\nurl = "sqlite:///m.db"\n', encoding="utf-8")
+    archive = make_archive(tmp_path)
+    first = run("--config", str(cfg), "ingest", "--from-archive", str(archive))
+    second = run("--config", str(cfg), "ingest", "--from-archive", str(archive))
+    assert first.returncode == 0 and "6 new" in first.stdout
+    assert second.returncode == 0 and "0 new, 0 updated, 6 unchanged" in second.stdout
+    assert (tmp_path / "m.db").exists()  # relative to the config file's folder

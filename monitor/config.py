@@ -27,7 +27,7 @@ DEFAULT_OFFLIMITS: dict[str, list[str]] = {
         "Je soutiens ce parti aux prochaines élections, votez pour notre candidat",
         "Le gouvernement se trompe totalement avec ce budget, l'opposition a raison",
         "La réforme des retraites du gouvernement est une honte pour le pays",
-        "Le Rassemblement national, La France insoumise, Renaissance, LR, le PS : tous responsables",
+        "Rassemblement national, France insoumise, Renaissance, LR, PS : tous responsables",
         "Aux législatives, j'appelle à voter pour la majorité présidentielle",
         "Le projet de loi immigration voté à l'Assemblée nationale divise la droite et la gauche",
         "Le Premier ministre doit démissionner, dissolution de l'Assemblée",

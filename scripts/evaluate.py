@@ -26,10 +26,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from monitor.analysis.calibrate import calibrate_from_null  # noqa: E402
-from monitor.analysis.lexical import lexical_similarity  # noqa: E402
-from monitor.analysis.text import embedding_text  # noqa: E402
-from monitor.embed.encoder import make_encoder  # noqa: E402
+from monitor.analysis.calibrate import calibrate_from_null
+from monitor.analysis.lexical import lexical_similarity
+from monitor.analysis.text import embedding_text
+from monitor.embed.encoder import make_encoder
 
 RECOMMENDED_MODEL = "use-multilingual"
 WINDOW = 10  # corporate posts in a typical ±3-day window

@@ -62,9 +62,7 @@ def test_demo_report_lists_flagged_pairs(demo_dir: Path) -> None:
     assert len(rows) >= 20
     assert "paraphrase of a @MaisonLumiere" in html
     assert "retweet of a @MaisonLumiereFR post" in html
-    # The sample's hostile post is shown as text, never as markup.
-    assert "<script>alert" not in html
-    assert "&lt;script&gt;alert" in html or "phishing" in html.lower()
+    assert "<script" not in html  # self-contained and script-free
     md = (demo_dir / "report.md").read_text(encoding="utf-8")
     assert "| Week of |" in md and "<script>" not in md
 
@@ -172,3 +170,31 @@ def test_archive_import_via_cli(tmp_path: Path) -> None:
     assert first.returncode == 0 and "6 new" in first.stdout
     assert second.returncode == 0 and "0 new, 0 updated, 6 unchanged" in second.stdout
     assert (tmp_path / "m.db").exists()  # relative to the config file's folder
+
+
+def test_hostile_post_text_is_escaped_everywhere(tmp_path: Path) -> None:
+    hostile = "Lancement <script>alert('x')</script> <img src=x onerror=alert(1)> | **bold**"
+    corp = "Lancement de la Lanterne Nomade aujourd'hui, notre lampe rechargeable."
+    posts = tmp_path / "p.jsonl"
+    posts.write_text("\n".join(json.dumps(r) for r in [
+        {"id": "1", "account": "brand", "created_at": "2026-10-01T08:00:00Z", "text": corp},
+        {"id": "2", "account": "ceo", "created_at": "2026-10-01T09:00:00Z",
+         "text": corp + " " + hostile}]) + "\n", encoding="utf-8")
+    cfg = tmp_path / "monitor.toml"
+    cfg.write_text('[model]\nname = "use-multilingual"\n[[pairs]]\nname = "p"\n'
+                   'executive = ["ceo"]\ncorporate = ["brand"]\n', encoding="utf-8")
+    assert run("--config", str(cfg), "ingest", "--from-jsonl", str(posts)).returncode == 0
+    assert run("--config", str(cfg), "analyse").returncode == 0
+    outputs = {}
+    for fmt in ("html", "md"):
+        out = tmp_path / f"r.{fmt}"
+        result = run("--config", str(cfg), "report", "--since", "2026-09-01", "--format", fmt,
+                     "-o", str(out))
+        assert result.returncode == 0, result.stderr
+        outputs[fmt] = out.read_text(encoding="utf-8")
+    html, md = outputs["html"], outputs["md"]
+    assert "overlap" in html  # the hostile post is flagged, so its text is in the report
+    assert "<script>" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "<script>" not in md and "<img" not in md and "\\| \\*\\*bold" in md

@@ -48,7 +48,7 @@ def test_usernames_are_case_insensitive(store: Store) -> None:
 def test_failed_import_leaves_store_unchanged(store: Store) -> None:
     store.import_posts([_post("1", "a")], source="t")
     naive = Post(post_id="2", account="a", text="x", created_at=datetime(2026, 1, 1))
-    with pytest.raises(Exception, match="naive datetime|Nothing from this step"):
+    with pytest.raises(Exception, match=r"naive datetime|Nothing from this step"):
         store.import_posts([_post("3", "c"), naive], source="t")
     assert store.count_posts() == 1
 
@@ -86,5 +86,5 @@ def test_unknown_model_is_a_clear_error() -> None:
     from monitor.embed import make_encoder
     from monitor.errors import ModelError
 
-    with pytest.raises(ModelError, match="cannot load .* offline"):
+    with pytest.raises(ModelError, match=r"cannot load .* offline"):
         make_encoder("/nonexistent/model-folder").encode(["x"])

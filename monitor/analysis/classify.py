@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -54,7 +55,13 @@ def classify(exec_posts: Sequence[Post], exec_vecs: np.ndarray, corp_posts: Sequ
         corp_times = corp_times[order]
     exec_times = _seconds(exec_posts)
     lag = thresholds.lag_days * 86400.0
-    neigh = window_neighbours(exec_vecs, exec_times, corp_vecs, corp_times, lag, k=k)
+    # A corporate retweet is someone else's words (often the executive's own post): it can be
+    # echoed, but it is never the brand's text that an executive post paraphrases.
+    own = np.nonzero(np.array([p.kind != PostKind.RETWEET for p in corp_posts], dtype=bool))[0]
+    neigh = window_neighbours(exec_vecs, exec_times, corp_vecs[own], corp_times[own], lag, k=k)
+    if len(own):
+        neigh = type(neigh)(np.where(neigh.index >= 0, own[np.maximum(neigh.index, 0)], -1),
+                            neigh.similarity)
     corp_set = {a.casefold() for a in corporate_accounts}
     corp_ids = {p.post_id: p for p in corp_posts}
     corp_row = {p.post_id: j for j, p in enumerate(corp_posts)}
@@ -71,7 +78,7 @@ def classify(exec_posts: Sequence[Post], exec_vecs: np.ndarray, corp_posts: Sequ
         topic = guardrails.topic[int(off_which[i])] if off_which is not None and \
             guardrails is not None else None
         off_sim = float(off_sims[i]) if off_sims is not None else None
-        common = {"post_id": post.post_id, "account": post.account,
+        common: dict[str, Any] = {"post_id": post.post_id, "account": post.account,
                   "created_at": post.created_at, "line_similarity": line,
                   "offlimits_similarity": off_sim}
 
@@ -102,7 +109,7 @@ def classify(exec_posts: Sequence[Post], exec_vecs: np.ndarray, corp_posts: Sequ
                 # A near-copy that embeddings ranked second is the better explanation.
                 best_j, best_sim, best_lex = j, float(neigh.similarity[i, rank]), lex
         nearest = corp_posts[best_j] if best_j >= 0 else None
-        explain = {"similarity": best_sim, "lexical": best_lex if nearest else None,
+        explain: dict[str, Any] = {"similarity": best_sim, "lexical": best_lex if nearest else None,
                    "nearest_id": nearest.post_id if nearest else None,
                    "nearest_account": nearest.account if nearest else None,
                    "shared_terms": shared_terms(post.text, nearest.text) if nearest else ()}

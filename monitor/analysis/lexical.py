@@ -10,6 +10,9 @@ from __future__ import annotations
 from monitor.analysis.text import lexical_text, terms
 
 SHINGLE = 5
+# Below this many shingles (about 24 letters) containment means nothing: "Bravo !" is contained
+# in any post that says bravo. Short texts are compared by Jaccard instead.
+MIN_SHINGLES = 20
 
 
 def shingles(text: str, n: int = SHINGLE) -> frozenset[str]:
@@ -22,6 +25,8 @@ def shingles(text: str, n: int = SHINGLE) -> frozenset[str]:
 def overlap_coefficient(a: frozenset[str], b: frozenset[str]) -> float:
     if not a or not b:
         return 0.0
+    if min(len(a), len(b)) < MIN_SHINGLES:
+        return len(a & b) / len(a | b)
     return len(a & b) / min(len(a), len(b))
 
 

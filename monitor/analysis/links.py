@@ -29,6 +29,7 @@ def normalize_url(url: str, resolve: Mapping[str, str] | None = None) -> str | N
         url = resolve.get(url, resolve.get(url.rstrip("/"), url))
     try:
         parts = urlsplit(url if "://" in url else "https://" + url)
+        port = parts.port  # raises on a malformed port: such a link matches nothing
     except ValueError:
         return None
     host = (parts.hostname or "").lower().removeprefix("www.")
@@ -36,7 +37,6 @@ def normalize_url(url: str, resolve: Mapping[str, str] | None = None) -> str | N
         return None
     if host in STATUS_HOSTS and "/status" in parts.path:
         return None  # a quote of a post, handled as a quote, not as a shared article
-    port = parts.port
     netloc = host if port in (None, 80, 443) else f"{host}:{port}"
     query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
                    if not _tracking(k))

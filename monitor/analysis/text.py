@@ -12,7 +12,16 @@ _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 _SPACES = re.compile(r"\s+")
 
 # Function words of French and English: they make every pair of posts look alike.
-STOPWORDS = frozenset(["the", "and", "for", "are", "but", "not", "you", "all", "any", "can", "had", "her", "was", "one", "our", "out", "day", "get", "has", "him", "his", "how", "its", "may", "new", "now", "old", "see", "two", "who", "did", "yes", "this", "that", "with", "from", "have", "they", "will", "your", "what", "when", "were", "been", "their", "there", "then", "than", "them", "into", "more", "some", "such", "only", "also", "just", "very", "about", "after", "before", "would", "could", "should", "these", "those", "which", "while", "where", "being", "over", "under", "again", "here", "each", "other", "most", "much", "les", "des", "une", "est", "pas", "pour", "que", "qui", "dans", "sur", "avec", "par", "plus", "mais", "ont", "son", "ses", "sont", "cette", "ces", "aux", "leur", "leurs", "nous", "vous", "ils", "elles", "elle", "lui", "tout", "tous", "toute", "toutes", "fait", "faire", "comme", "bien", "aussi", "encore", "deux", "trois", "ans", "entre", "chez", "sans", "sous", "très", "être", "avoir", "été", "était", "sera", "avons", "avez", "donc", "car", "notre", "nos", "votre", "vos", "mon", "mes", "ton", "tes", "moi", "toi", "même", "quand", "dont", "ceux", "celle", "celui", "ici", "quoi"])
+STOPWORDS = frozenset("""
+the and for are but not you all any can had her was one our out day get has him his how its may
+new now old see two who did yes this that with from have they will your what when were been
+their there then than them into more some such only also just very about after before would
+could should these those which while where being over under again here each other most much les
+des une est pas pour que qui dans sur avec par plus mais ont son ses sont cette ces aux leur
+leurs nous vous ils elles elle lui tout tous toute toutes fait faire comme bien aussi encore
+deux trois ans entre chez sans sous très être avoir été était sera avons avez donc car notre
+nos votre vos mon mes ton tes moi toi même quand dont ceux celle celui ici quoi
+""".split())  # noqa: SIM905 (a word list reads best as text)
 
 
 def embedding_text(text: str) -> str:

@@ -78,7 +78,10 @@ def _archive_files(path: Path) -> dict[str, Callable[[], bytes]]:
             archive = zipfile.ZipFile(path)
         except zipfile.BadZipFile as exc:
             raise ImportFormatError(str(path), "zip", f"is damaged ({exc})") from None
-        return {info.filename: (lambda n=info.filename: archive.read(n))
+        def reader(name: str) -> Callable[[], bytes]:
+            return lambda: archive.read(name)
+
+        return {info.filename: reader(info.filename)
                 for info in archive.infolist() if not info.is_dir()}
     if path.is_file():
         if path.suffix == ".zip":

@@ -179,8 +179,11 @@ class _Collector:
             st = by_name[user.username.casefold()]
             resolved = db.resolve_account(self.store, st.account_id, user_id=user.user_id,
                                           username=user.username, display_name=user.name)
-            del states[st.account_id]
-            states[resolved.account_id] = resolved
+            # Keep the config's order; a row folded into an older one takes that one's place.
+            order = [resolved.account_id if k == st.account_id else k for k in states]
+            merged = {**states, resolved.account_id: resolved}
+            states.clear()
+            states.update({k: merged[k] for k in dict.fromkeys(order)})
         for miss in lookup.unresolved:
             st = by_name[miss.username.casefold()]
             note = (f"@{st.username} is {miss.status} on X ({miss.detail}); skipped. Check the "

@@ -29,14 +29,14 @@ def read_jsonl(path: str | Path) -> list[Post]:
     try:
         content = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ImportFormatError(str(path), f"line {line}", "not valid UTF-8") from None
+        bad_line = raw[: exc.start].count(b"\n") + 1
+        raise ImportFormatError(str(path), f"line {bad_line}", "not valid UTF-8") from None
     posts = []
-    for number, line in enumerate(content.splitlines(), start=1):
-        if not line.strip():
+    for number, text in enumerate(content.splitlines(), start=1):
+        if not text.strip():
             continue
         try:
-            item = json.loads(line)
+            item = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ImportFormatError(str(path), f"line {number}, column {exc.colno}",
                                     f"invalid JSON ({exc.msg})") from None

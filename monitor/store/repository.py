@@ -209,14 +209,14 @@ class Store:
                         PostRow.platform == platform, PostRow.post_id.in_(chunk))):
                     existing[(platform, row.post_id)] = row
         for old_key, new_key in earlier.items():
-            row = existing.pop(old_key, None)
-            if row is None:
+            old_row = existing.pop(old_key, None)
+            if old_row is None:
                 continue
             if new_key in existing:  # both versions stored: keep the newer, drop the older
-                s.delete(row)
+                s.delete(old_row)
                 continue
-            row.post_id = new_key[1]
-            existing[new_key] = row
+            old_row.post_id = new_key[1]
+            existing[new_key] = old_row
         # A version older than one already stored (e.g. an old archive after an edit) is stale.
         stored_newer = {(row.platform, old) for row in existing.values()
                         for old in (row.edit_history or ()) if old != row.post_id}
@@ -233,18 +233,19 @@ class Store:
             acct = accounts[acct_key]
             h = text_hash(p.text)
             values = _post_values(p)
-            row = existing.get(key)
-            if row is None:
+            current = existing.get(key)
+            if current is None:
                 s.add(PostRow(platform=p.platform, post_id=p.post_id, account_id=acct.id,
                               text_hash=h, source=source, ingested_at=now, **values))
                 inserted += 1
-            elif (row.text_hash != h or _changed(row, values) or row.account_id != acct.id
-                  or row.post_id != p.post_id):
-                row.post_id = p.post_id
+            elif (current.text_hash != h or _changed(current, values)
+                  or current.account_id != acct.id
+                  or current.post_id != p.post_id):
+                current.post_id = p.post_id
                 for name, value in values.items():
-                    setattr(row, name, value)
-                row.text_hash = h
-                row.account_id = acct.id
+                    setattr(current, name, value)
+                current.text_hash = h
+                current.account_id = acct.id
                 updated += 1
             else:
                 unchanged += 1

@@ -146,3 +146,6 @@ class KeyValueRow(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     value: Mapped[dict[str, Any]] = mapped_column(PortableJSON)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+import monitor.store.notify_schema  # noqa: E402, F401  (registers the outbox and alert tables)

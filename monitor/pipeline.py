@@ -88,13 +88,20 @@ def _seconds(posts: Sequence[StoredPost]) -> np.ndarray:
     return np.array([sp.post.created_at.timestamp() for sp in posts], dtype=np.float64)
 
 
+_RAILS_CACHE: dict[tuple[str, tuple[tuple[str, str], ...]], Guardrails] = {}
+
+
 def guardrails(pair: PairConfig, encoder: Encoder) -> Guardrails:
+    """The pair's off-limits examples as vectors; encoded once per model and phrase set."""
     topics = pair.offlimits_topics()
-    phrases = [(topic, phrase) for topic, examples in topics.items() for phrase in examples]
-    if not phrases:
-        return Guardrails(np.zeros((0, 1), dtype=np.float32), ())
-    vecs = encoder.encode([p for _, p in phrases])
-    return Guardrails(vecs, tuple(t for t, _ in phrases))
+    phrases = tuple((topic, phrase) for topic, examples in topics.items() for phrase in examples)
+    key = (encoder.model_id, phrases)
+    if key not in _RAILS_CACHE:
+        if not phrases:
+            return Guardrails(np.zeros((0, 1), dtype=np.float32), ())
+        vecs = encoder.encode([p for _, p in phrases])
+        _RAILS_CACHE[key] = Guardrails(vecs, tuple(t for t, _ in phrases))
+    return _RAILS_CACHE[key]
 
 
 def thresholds_for(pair: PairConfig, cfg: MonitorConfig, calibration: dict | None) -> Thresholds:
@@ -133,59 +140,79 @@ def _thresholds_key(t: Thresholds, pair: PairConfig) -> str:
 
 def analyse_pair(store: Store, cfg: MonitorConfig, pair: PairConfig, encoder: Encoder, *,
                  recalibrate: bool = False) -> PairAnalysis:
-    """Classify the pair's executive posts that are new, changed, or affected by new
-    corporate posts; recalibrate thresholds when the history has grown by a tenth."""
+    """Classify the pair's executive posts that are new, changed, or within the lag window of
+    new corporate posts, loading only the posts and vectors of the windows involved (work is
+    proportional to what is new, not to the history); recalibrate thresholds when the history
+    has grown by a tenth."""
     model = encoder.model_id
+    lag_days = pair.lag_days or cfg.analysis.lag_days
+    lag = timedelta(days=lag_days)
     embed_pending(store, encoder, pair.accounts)
-    exec_posts = store.posts(pair.executive)
-    corp_posts = store.posts(pair.corporate)
-    exec_vecs = store.load_vectors(model, [sp.pk for sp in exec_posts])
-    corp_vecs = store.load_vectors(model, [sp.pk for sp in corp_posts])
     rails = guardrails(pair, encoder)
-    exec_t, corp_t = _seconds(exec_posts), _seconds(corp_posts)
 
     calibration = store.calibration(pair.name, model)
-    size = len(exec_posts) + len(corp_posts)
+    size = store.count_posts_of(pair.accounts)
     if recalibrate or calibration is None or size > 1.1 * calibration.get("posts", 0):
-        cal = calibrate(exec_vecs, exec_t, [sp.post.text for sp in exec_posts],
-                        corp_vecs, corp_t, [sp.post.text for sp in corp_posts], rails.vectors,
-                        lag_days=pair.lag_days or cfg.analysis.lag_days)
-        if cal is not None:
-            calibration = _calibration_dict(cal, size)
-            store.save_calibration(pair.name, model, calibration)
+        calibration = _calibrate_pair(store, pair, model, rails, lag_days, size) or calibration
     thresholds = thresholds_for(pair, cfg, calibration)
     key = _thresholds_key(thresholds, pair)
 
-    # The corporate line: topic centroids over the reference period ending at the newest post.
-    centroids = None
-    if corp_posts:
-        end = corp_t[-1]
-        ref = corp_t >= end - cfg.analysis.reference_days * 86400
-        centroids = topic_centroids(corp_vecs[ref])
-
     state_key = f"analysis:{pair.name}:{model}"
-    state = store.get_value(state_key) or {}
-    last_max_pk = int(state.get("max_pk", 0))
-    stored = store.finding_keys(pair.name, model)
-    new_corp_times = [sp.post.created_at.timestamp() for sp in corp_posts if sp.pk > last_max_pk]
-    affected_from = (min(new_corp_times) - thresholds.lag_days * 86400
-                     if new_corp_times else float("inf"))
-    todo = [i for i, sp in enumerate(exec_posts)
-            if sp.pk not in stored or stored[sp.pk] != (sp.text_hash, key)
-            or exec_t[i] >= affected_from]
-    if todo:
-        sel = np.array(todo)
-        findings = classify([exec_posts[i].post for i in todo], exec_vecs[sel],
+    last_max_pk = int((store.get_value(state_key) or {}).get("max_pk", 0))
+    max_pk = store.max_post_pk()
+    todo = {sp.pk: sp for sp in store.posts_needing_findings(pair.name, model, pair.executive,
+                                                              key)}
+    # A corporate post that arrived late can make an older executive post an overlap.
+    new_corp = store.posts(pair.corporate, after_pk=last_max_pk) if last_max_pk else []
+    if new_corp:
+        lo = min(sp.post.created_at for sp in new_corp) - lag
+        hi = max(sp.post.created_at for sp in new_corp) + lag
+        for sp in store.posts(pair.executive, since=lo, until=hi + timedelta(seconds=1)):
+            todo.setdefault(sp.pk, sp)
+    exec_posts = sorted(todo.values(), key=lambda sp: (sp.post.created_at, sp.pk))
+    if exec_posts:
+        first = exec_posts[0].post.created_at
+        last = exec_posts[-1].post.created_at
+        reference = timedelta(days=cfg.analysis.reference_days)
+        corp_posts = store.posts(pair.corporate, since=min(first - lag, last - reference),
+                                 until=last + lag + timedelta(seconds=1))
+        exec_vecs = store.load_vectors(model, [sp.pk for sp in exec_posts])
+        corp_vecs = store.load_vectors(model, [sp.pk for sp in corp_posts])
+        # The corporate line: topic centroids over the reference period ending at the newest
+        # executive post analysed.
+        corp_t = _seconds(corp_posts)
+        ref = corp_t >= (last - reference).timestamp()
+        centroids = topic_centroids(corp_vecs[ref]) if ref.any() else None
+        findings = classify([sp.post for sp in exec_posts], exec_vecs,
                             [sp.post for sp in corp_posts], corp_vecs, thresholds,
                             corporate_accounts=pair.corporate, centroids=centroids,
                             guardrails=rails)
         store.save_findings(pair.name, model, [
-            (exec_posts[i].pk, exec_posts[i].text_hash, key, f)
-            for i, f in zip(todo, findings, strict=True)])
-    store.delete_findings(pair.name, model, [sp.pk for sp in exec_posts])
-    max_pk = max([sp.pk for sp in [*exec_posts, *corp_posts]], default=0)
+            (sp.pk, sp.text_hash, key, f) for sp, f in zip(exec_posts, findings, strict=True)])
     store.set_value(state_key, {"max_pk": max_pk})
-    return PairAnalysis(pair.name, model, len(todo), len(exec_posts), thresholds)
+    return PairAnalysis(pair.name, model, len(exec_posts), store.count_posts_of(pair.executive),
+                        thresholds)
+
+
+def _calibrate_pair(store: Store, pair: PairConfig, model: str, rails: Guardrails,
+                    lag_days: float, size: int) -> dict | None:
+    """Calibrate on the last year of the pair (enough for a stable null, bounded in cost)."""
+    _, newest = store.time_range(pair.accounts)
+    if newest is None:
+        return None
+    since = newest - timedelta(days=365)
+    exec_posts = store.posts(pair.executive, since=since)
+    corp_posts = store.posts(pair.corporate, since=since)
+    exec_vecs = store.load_vectors(model, [sp.pk for sp in exec_posts])
+    corp_vecs = store.load_vectors(model, [sp.pk for sp in corp_posts])
+    cal = calibrate(exec_vecs, _seconds(exec_posts), [sp.post.text for sp in exec_posts],
+                    corp_vecs, _seconds(corp_posts), [sp.post.text for sp in corp_posts],
+                    rails.vectors, lag_days=lag_days)
+    if cal is None:
+        return None
+    values = _calibration_dict(cal, size)
+    store.save_calibration(pair.name, model, values)
+    return values
 
 
 def _calibration_dict(cal: Calibration, size: int) -> dict:
@@ -211,7 +238,10 @@ def build_report(store: Store, cfg: MonitorConfig, pair: PairConfig, *,
     first, last = store.time_range(pair.accounts)
     start = since or first or now
     end = until or max(now, (last or now) + timedelta(seconds=1))
-    stored = store.findings(pair.name, model, since=start, until=end)
+    executives = {a.casefold() for a in pair.executive}
+    # Findings of an account since removed from the pair stay stored but are not reported.
+    stored = [f for f in store.findings(pair.name, model, since=start, until=end)
+              if f.post.account.casefold() in executives]
     notes: list[str] = []
     if not stored:
         if store.count_posts() == 0:

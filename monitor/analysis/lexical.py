@@ -7,6 +7,8 @@ a line of its own. Pure Python on the few candidate pairs the embeddings propose
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from monitor.analysis.text import lexical_text, terms
 
 SHINGLE = 5
@@ -15,6 +17,7 @@ SHINGLE = 5
 MIN_SHINGLES = 20
 
 
+@lru_cache(maxsize=65536)  # a corporate post meets many executive posts: shingle it once
 def shingles(text: str, n: int = SHINGLE) -> frozenset[str]:
     folded = lexical_text(text)
     if len(folded) < n:

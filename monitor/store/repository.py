@@ -260,10 +260,13 @@ class Store:
             return int(s.scalar(q) or 0)
 
     def posts(self, accounts: Iterable[str] | None = None, *, since: datetime | None = None,
-              until: datetime | None = None) -> list[StoredPost]:
-        """Posts of the given accounts (all if None), oldest first, within [since, until)."""
+              until: datetime | None = None, after_pk: int | None = None) -> list[StoredPost]:
+        """Posts of the given accounts (all if None), oldest first, within [since, until);
+        `after_pk` keeps only posts stored after that key (new since a previous run)."""
         with self.session() as s:
             q = select(PostRow, AccountRow.username).join(AccountRow)
+            if after_pk is not None:
+                q = q.where(PostRow.id > after_pk)
             if accounts is not None:
                 keys = [username_key(a) for a in accounts]
                 q = q.where(AccountRow.username_key.in_(keys))
@@ -285,6 +288,33 @@ class Store:
                 for row, username in s.execute(q):
                     out[row.post_id] = _post(row, username)
         return out
+
+    def count_posts_of(self, accounts: Iterable[str]) -> int:
+        keys = [username_key(a) for a in accounts]
+        with self.session() as s:
+            return int(s.scalar(select(func.count(PostRow.id)).join(AccountRow)
+                                .where(AccountRow.username_key.in_(keys))) or 0)
+
+    def max_post_pk(self) -> int:
+        with self.session() as s:
+            return int(s.scalar(select(func.max(PostRow.id))) or 0)
+
+    def posts_needing_findings(self, pair: str, model: str, accounts: Iterable[str],
+                               thresholds_key: str) -> list[StoredPost]:
+        """Executive posts with no finding for (pair, model), or one computed for another
+        version of the text or other thresholds."""
+        keys = [username_key(a) for a in accounts]
+        with self.session() as s:
+            q = (select(PostRow, AccountRow.username).join(AccountRow)
+                 .outerjoin(FindingRow, (FindingRow.post_pk == PostRow.id)
+                            & (FindingRow.pair == pair) & (FindingRow.model == model))
+                 .where(AccountRow.username_key.in_(keys))
+                 .where((FindingRow.post_pk.is_(None))
+                        | (FindingRow.text_hash != PostRow.text_hash)
+                        | (FindingRow.thresholds_key != thresholds_key))
+                 .order_by(PostRow.created_at, PostRow.id))
+            return [StoredPost(row.id, _post(row, username), row.text_hash)
+                    for row, username in s.execute(q)]
 
     def time_range(self, accounts: Iterable[str]) -> tuple[datetime | None, datetime | None]:
         keys = [username_key(a) for a in accounts]

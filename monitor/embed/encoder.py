@@ -93,7 +93,8 @@ class SentenceTransformerEncoder:
     def encode(self, texts: Sequence[str], *, progress: ProgressFn | None = None) -> np.ndarray:
         model = self._load()
         out = []
-        step = max(self.batch_size * 4, 1)
+        # Few large calls: sentence-transformers sorts each call by length to limit padding.
+        step = max(self.batch_size * 16, 1)
         for start in range(0, len(texts), step):
             batch = list(texts[start:start + step])
             out.append(model.encode(batch, batch_size=self.batch_size,

@@ -822,6 +822,22 @@ def test_drift_false_alarm_rate_without_drift() -> None:
     assert 0.35 < np.median(p_values) < 0.65
 
 
+def test_drift_false_alarm_rate_at_the_default_alpha_is_at_most_5_percent() -> None:
+    """With the monitor's default alpha (0.01), weeks with no drift raise an alarm in at most
+    5 % of cases (expected about 1 %)."""
+    from monitor.config import AnalysisConfig
+
+    alpha = AnalysisConfig().drift_alpha
+    trials, alarms = 200, 0
+    for seed in range(trials):
+        rng = np.random.default_rng(5000 + seed)
+        centre = random_units(rng, 1, 16)[0]
+        result = voice_drift(voice(rng, centre, 60), voice(rng, centre, 12), alpha=alpha,
+                             permutations=200, seed=seed)
+        alarms += result.status == "drift"
+    assert alarms / trials <= 0.05
+
+
 def test_drift_needs_enough_posts() -> None:
     rng = np.random.default_rng(33)
     baseline = voice(rng, B[0], 60)

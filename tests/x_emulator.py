@@ -331,12 +331,25 @@ class XEmulator:
             self._calls.clear()
 
     def load_jsonl(self, path: str) -> int:
-        """One JSON object per line: username, text, and any add_post keyword (id = post_id)."""
+        """One JSON object per line: username, text, and any add_post keyword (id = post_id).
+
+        The monitor's own JSONL format also loads (account for username; referenced_account is
+        implied by the referenced post), so its sample can be served as is.
+        """
         lines = Path(path).read_text(encoding="utf-8").splitlines()
         rows = [json.loads(line) for line in lines if line.strip()]
-        for row in rows:
-            self.add_post(row.pop("username"), row.pop("text", ""), post_id=row.pop("id", None),
-                          **row)
+        keys = {"created_at", "kind", "referenced_id", "urls", "lang"}
+        # Posts that reference others load last, so what they reference usually exists.
+        for row in sorted(rows, key=lambda r: r.get("referenced_id") is not None):
+            extra: Json = {k: (str(v) if k == "referenced_id" else v) for k, v in row.items()
+                     if k in keys and v is not None}
+            ref = extra.get("referenced_id")
+            if not ref or (extra.get("kind") == "retweet" and ref not in self._posts):
+                extra.pop("kind", None)  # nothing known to point at: serve the text as it is
+                extra.pop("referenced_id", None)
+            post_id = row.get("id")
+            self.add_post(row.get("username") or row["account"], row.get("text", ""),
+                          post_id=str(post_id) if post_id is not None else None, **extra)
         return len(rows)
 
     # ---- rendering -------------------------------------------------------------------------

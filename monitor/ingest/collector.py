@@ -66,8 +66,8 @@ class AccountResult:
     message: str = ""
 
     def line(self) -> str:
-        counts = (f"{self.new_posts} new posts, {self.updated_posts} updated, {self.pages} "
-                  f"pages, {self.reads} reads")
+        counts = (f"{_n(self.new_posts, 'new post')}, {self.updated_posts} updated, "
+                  f"{_n(self.pages, 'page')}, {_n(self.reads, 'read')}")
         if self.outcome == "ok":
             return f"@{self.username}: {counts}"
         return f"@{self.username}: {self.outcome} ({counts}): {self.message}"
@@ -93,10 +93,13 @@ class CollectionFailed(SourceError):
     def __init__(self, report: CollectionReport) -> None:
         self.report = report
         failed = report.failed
-        names = "; ".join(f"@{a.username}: {a.message}" for a in failed)
+        by_message: dict[str, list[str]] = {}
+        for a in failed:  # one shared failure (e.g. the user lookup) is said once
+            by_message.setdefault(a.message, []).append(f"@{a.username}")
+        problems = "; ".join(f"{', '.join(names)}: {message}"
+                             for message, names in by_message.items())
         super().__init__(f"{len(failed)} of {len(report.accounts)} accounts could not be "
-                         f"collected ({names}). Everything saved is kept; run `monitor ingest` "
-                         "again to resume.")
+                         f"collected. {problems} Run `monitor ingest` again to resume.")
 
 
 def run_collection(cfg: MonitorConfig, store: Store, pairs: Sequence[PairConfig], *,
@@ -169,9 +172,10 @@ class _Collector:
         except (AuthError, AccessDenied):
             raise
         except SourceError as exc:
+            outcome = "deferred" if isinstance(exc, RateLimited) else "failed"
             for st in todo:
                 db.record_error(self.store, st.account_id, str(exc), now=self.now())
-                results[st.account_id] = AccountResult(st.username, "failed", message=str(exc))
+                results[st.account_id] = AccountResult(st.username, outcome, message=str(exc))
                 self.echo(results[st.account_id].line())
             return
         by_name = {st.username.casefold(): st for st in todo}
@@ -202,11 +206,8 @@ class _Collector:
                 st = self._pass(st, tally, resume=True)
             if not self.paused:  # ...then collect what is new since
                 self._pass(st, tally, resume=False)
-        except AuthError as exc:
+        except (AuthError, AccessDenied) as exc:  # the whole run stops: the CLI says it once
             db.record_error(self.store, st.account_id, str(exc), now=self.now())
-            self.echo(tally.result(st.username, "failed", str(exc)).line())
-            raise
-        except AccessDenied:
             raise
         except AccountUnavailable as exc:
             db.set_status(self.store, st.account_id, exc.status, exc.detail, now=self.now(),
@@ -217,7 +218,6 @@ class _Collector:
             return tally.result(st.username, "deferred", str(exc))
         except SourceError as exc:  # retries exhausted, malformed answer, bad request
             db.record_error(self.store, st.account_id, str(exc), now=self.now())
-            log.error("%s", exc)
             return tally.result(st.username, "failed", str(exc))
         if self.paused:
             return tally.result(st.username, "paused",
@@ -293,6 +293,10 @@ class _Tally:
     def result(self, username: str, outcome: str, message: str = "") -> AccountResult:
         return AccountResult(username, outcome, self.new, self.updated, self.pages, self.reads,
                              message)
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _max_id(a: str | None, b: str | None) -> str | None:

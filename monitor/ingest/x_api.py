@@ -159,6 +159,7 @@ class XSource:
         for host in X_HOSTS:
             self._client.session.mount(host + "/", adapter)
         self._client.session.trust_env = False  # no .netrc credentials; proxies see adapter
+        self._base_url = base_url
         self._timeout = timeout_s
         self._max_wait = max_rate_limit_wait_s
         self._max_retries = max_retries
@@ -192,8 +193,8 @@ class XSource:
                           for e in body.get("errors") or [] if isinstance(e, dict)}
             except (KeyError, TypeError, AttributeError) as exc:
                 raise MalformedResponse(f"the X API answered the user lookup for @{label} "
-                                        f"with a malformed body (missing {exc}); nothing was "
-                                        "changed. Run again later.") from None
+                                        f"with a malformed body ({type(exc).__name__}: {exc}); "
+                                        "nothing was changed. Run again later.") from None
             for name in batch:
                 key = name.casefold()
                 if key in found:
@@ -258,7 +259,8 @@ class XSource:
             except requests.exceptions.Timeout:
                 problem = f"no answer within [x] timeout_s ({self._timeout:g} s)"
             except requests.exceptions.RequestException as exc:
-                problem = f"connection failed ({type(exc).__name__})"
+                problem = (f"cannot connect to {self._base_url} ({type(exc).__name__}; "
+                           "check [x] api_base_url or MONITOR_X_API_BASE_URL and the network)")
             except tweepy.HTTPException as exc:
                 detail = "; ".join(exc.api_messages) or str(exc.response.reason)
                 raise SourceError(f"the X API rejected the {what} of @{account} (HTTP "
@@ -272,8 +274,8 @@ class XSource:
             if retries >= self._max_retries:
                 raise TemporaryFailure(
                     f"the X API {what} of @{account} failed: {problem}, after {retries} "
-                    f"retries ([x] max_retries). Saved pages are kept; the next run resumes. "
-                    "If it persists, check https://api.x.com status and your network.")
+                    f"retries ([x] max_retries). What was saved is kept; the next run "
+                    "resumes from there.")
             delay = min(self._backoff * 2 ** retries, BACKOFF_CAP_S)
             retries += 1
             log.warning("X API %s of @%s: %s; retry %d of %d in %.1f s", what, account, problem,

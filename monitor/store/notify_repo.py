@@ -97,7 +97,8 @@ def _enqueue(session: Session, messages: Sequence[OutboxMessage], now: datetime)
             key=m.key, channel=m.channel, pair=m.pair, recipients=list(m.recipients),
             subject=m.subject, payload=m.payload, created_at=now, attempts=0,
             next_attempt_at=now)
-        out.append(session.execute(stmt).rowcount == 1)  # type: ignore[attr-defined]
+        # RETURNING says whether the row went in (rowcount is not reliable with every driver).
+        out.append(session.execute(stmt.returning(OutboxRow.id)).first() is not None)
     return out
 
 

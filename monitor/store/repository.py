@@ -141,6 +141,18 @@ class Store:
             session.flush()
         return row
 
+    def _account_ids(self, session: Session, usernames: Iterable[str]) -> list[int]:
+        """Ids of the accounts known by these usernames, now or before a rename (the config
+        may still name an account by its old username)."""
+        wanted = {username_key(u) for u in usernames}
+        ids = []
+        for row in session.execute(select(AccountRow.id, AccountRow.username_key,
+                                          AccountRow.previous_usernames)):
+            old = {username_key(u) for u in (row.previous_usernames or [])}
+            if row.username_key in wanted or old & wanted:
+                ids.append(row.id)
+        return ids
+
     def ensure_accounts(self, usernames: Iterable[str], platform: str = "x") -> None:
         with self.session() as s:
             for name in usernames:
@@ -256,7 +268,7 @@ class Store:
         with self.session() as s:
             q = select(func.count(PostRow.id))
             if account is not None:
-                q = q.join(AccountRow).where(AccountRow.username_key == username_key(account))
+                q = q.join(AccountRow).where(AccountRow.id.in_(self._account_ids(s, [account])))
             return int(s.scalar(q) or 0)
 
     def posts(self, accounts: Iterable[str] | None = None, *, since: datetime | None = None,
@@ -269,7 +281,7 @@ class Store:
                 q = q.where(PostRow.id > after_pk)
             if accounts is not None:
                 keys = [username_key(a) for a in accounts]
-                q = q.where(AccountRow.username_key.in_(keys))
+                q = q.where(AccountRow.id.in_(self._account_ids(s, keys)))
             if since is not None:
                 q = q.where(PostRow.created_at >= since)
             if until is not None:
@@ -293,7 +305,7 @@ class Store:
         keys = [username_key(a) for a in accounts]
         with self.session() as s:
             return int(s.scalar(select(func.count(PostRow.id)).join(AccountRow)
-                                .where(AccountRow.username_key.in_(keys))) or 0)
+                                .where(AccountRow.id.in_(self._account_ids(s, keys)))) or 0)
 
     def max_post_pk(self) -> int:
         with self.session() as s:
@@ -308,7 +320,7 @@ class Store:
             q = (select(PostRow, AccountRow.username).join(AccountRow)
                  .outerjoin(FindingRow, (FindingRow.post_pk == PostRow.id)
                             & (FindingRow.pair == pair) & (FindingRow.model == model))
-                 .where(AccountRow.username_key.in_(keys))
+                 .where(AccountRow.id.in_(self._account_ids(s, keys)))
                  .where((FindingRow.post_pk.is_(None))
                         | (FindingRow.text_hash != PostRow.text_hash)
                         | (FindingRow.thresholds_key != thresholds_key))
@@ -320,7 +332,8 @@ class Store:
         keys = [username_key(a) for a in accounts]
         with self.session() as s:
             lo, hi = s.execute(select(func.min(PostRow.created_at), func.max(PostRow.created_at))
-                               .join(AccountRow).where(AccountRow.username_key.in_(keys))).one()
+                               .join(AccountRow)
+                               .where(AccountRow.id.in_(self._account_ids(s, keys)))).one()
             return _aware(lo), _aware(hi)
 
     # -- embeddings ----------------------------------------------------------------------------
@@ -335,7 +348,7 @@ class Store:
                  .where((EmbeddingRow.post_pk.is_(None))
                         | (EmbeddingRow.text_hash != PostRow.text_hash)))
             if accounts is not None:
-                q = q.where(AccountRow.username_key.in_([username_key(a) for a in accounts]))
+                q = q.where(AccountRow.id.in_(self._account_ids(s, accounts)))
             q = q.order_by(PostRow.id)
             return [StoredPost(row.id, _post(row, username), row.text_hash)
                     for row, username in s.execute(q)]

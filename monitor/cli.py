@@ -174,11 +174,6 @@ def ingest(ctx: click.Context, archive: str | None, account: str | None, jsonl: 
 
 
 def _ingest_x(cfg: MonitorConfig, store: Store, pair_name: str | None) -> None:
-    try:
-        from monitor.ingest import x_api  # noqa: F401
-    except ImportError:
-        raise UsageError("collecting from the X API is not available in this version; "
-                         "import an archive (--from-archive) or JSONL (--from-jsonl)") from None
     from monitor.ingest.collector import run_collection
 
     pairs = [cfg.pair(pair_name)] if pair_name else cfg.pairs
@@ -352,13 +347,10 @@ def status(ctx: click.Context, as_json: bool) -> None:
 
 def _status_extras(cfg: MonitorConfig, store: Store) -> dict[str, Any]:
     """Sections other features add to `monitor status` (budget, outbox, ...)."""
-    extras: dict[str, Any] = {}
-    try:
-        from monitor.ingest.budget import budget_status
-    except ImportError:
-        return extras
-    extras["budget"] = budget_status(cfg, store)
-    return extras
+    from monitor.ingest.budget import budget_status
+    from monitor.notify import outbox_status
+
+    return {"budget": budget_status(cfg, store), "outbox": outbox_status(store)}
 
 
 def _safe_url(url: str) -> str:
@@ -392,6 +384,19 @@ def demo(ctx: click.Context, output: str) -> None:
     click.echo(f"  monitor --config {cfg} check --at 2026-09-30 "
                "\"Notre Lanterne Nomade arrive: 40 h d'autonomie, laiton recyclé\"")
     click.echo(f"  monitor --config {cfg} report --since 2026-09-01 --format md")
+
+
+def _register_commands() -> None:
+    """Commands that live in their own modules (service, web): registered, not imported lazily,
+    so `monitor --help` lists them; those modules import their heavy parts inside commands."""
+    from monitor.cli_service import register as register_service
+    from monitor.cli_web import register as register_web
+
+    register_service(cli)
+    register_web(cli)
+
+
+_register_commands()
 
 
 def main() -> None:

@@ -20,11 +20,14 @@ from zoneinfo import ZoneInfo
 from monitor.analysis.drift import DriftResult
 from monitor.analysis.rates import PeriodStats, totals
 from monitor.config import MonitorConfig, PairConfig
+from monitor.errors import ConfigError
 from monitor.models import PostClass
 from monitor.notify.alerts import AlertState, AlertStatus
 from monitor.notify.email import build_email
 from monitor.report.model import PairReport, ReportItem
 from monitor.report.render import highlight, post_url
+from monitor.store import Store
+from monitor.store import notify_repo as repo
 from monitor.store.notify_repo import OutboxMessage, Silence, StoredAlertEvent
 
 _TEMPLATES = Path(__file__).parent / "templates"
@@ -35,6 +38,35 @@ def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     """[start, end) of a local calendar day, as aware datetimes (DST-safe)."""
     return (datetime.combine(day, time(0), tz),
             datetime.combine(day + timedelta(days=1), time(0), tz))
+
+
+def local_zone(cfg: MonitorConfig) -> ZoneInfo:
+    try:
+        return ZoneInfo(cfg.schedule.timezone)
+    except (ValueError, LookupError):
+        raise ConfigError(f"{cfg.source}: [schedule] timezone {cfg.schedule.timezone!r} is not "
+                          "a known time zone: use an IANA name such as Europe/Paris.") from None
+
+
+def digest_time(cfg: MonitorConfig) -> tuple[int, int, int]:
+    """[schedule] digest_at as (hour, minute, second): "08:00", or "08:00:30" (seconds are
+    accepted so a test can make the trigger fire within seconds)."""
+    parts = cfg.schedule.digest_at.strip().split(":")
+    try:
+        if len(parts) not in (2, 3):
+            raise ValueError
+        h, m, s = (int(p) for p in [*parts, "0"][:3])
+        if not (0 <= h < 24 and 0 <= m < 60 and 0 <= s < 60):
+            raise ValueError
+    except ValueError:
+        raise ConfigError(f"{cfg.source}: [schedule] digest_at {cfg.schedule.digest_at!r} is not "
+                          "a time of day: use HH:MM, e.g. 08:00.") from None
+    return h, m, s
+
+
+def default_digest_day(cfg: MonitorConfig, now: datetime) -> date:
+    """The day a digest sent at `now` covers: the previous local day."""
+    return now.astimezone(local_zone(cfg)).date() - timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -63,6 +95,7 @@ class PairDigest:
     drift: DriftResult | None
     changes: list[str]
     alert_line: str
+    firing: bool = False
     overlap_threshold: float | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -127,6 +160,7 @@ def summarise(item: PairDigestInput, day: date, tz: ZoneInfo, threshold: float) 
         changes=_changes(today, yesterday, week, previous_week, threshold, rep.drift,
                          item.drift_before, item.events, tz),
         alert_line=_alert_line(item.alert, item.silence),
+        firing=item.alert is not None and item.alert.status is AlertStatus.FIRING,
         overlap_threshold=rep.thresholds.overlap if rep.thresholds else None,
         notes=list(rep.notes))
 
@@ -137,7 +171,8 @@ def _changes(today: PeriodStats, yesterday: PeriodStats, week: PeriodStats,
              tz: ZoneInfo) -> list[str]:
     out = [f"Executive posts: {today.posts} (the day before: {yesterday.posts})."]
     out.append(f"Overlap rate of the day: {pct(today.overlap_rate)} (the day before: "
-               f"{pct(yesterday.overlap_rate)}{_delta(today.overlap_rate, yesterday.overlap_rate)}).")
+               f"{pct(yesterday.overlap_rate)}"
+               f"{_delta(today.overlap_rate, yesterday.overlap_rate)}).")
     line = (f"7-day overlap rate: {pct(week.overlap_rate)} (a day earlier: "
             f"{pct(previous_week.overlap_rate)}"
             f"{_delta(week.overlap_rate, previous_week.overlap_rate)})")
@@ -169,22 +204,43 @@ def _delta(now: float | None, before: float | None) -> str:
 
 def _alert_line(alert: AlertState | None, silence: Silence | None) -> str:
     if alert is None or alert.status is AlertStatus.INACTIVE:
-        line = "Alert: not firing."
+        line = "Alert now: not firing."
     elif alert.status is AlertStatus.PENDING:
-        line = f"Alert: pending (rate {pct(alert.last_rate)}; fires if it holds)."
+        line = f"Alert now: pending (rate {pct(alert.last_rate)}; fires if it holds)."
     else:
         since = f"{alert.active_since:%Y-%m-%d %H:%M} UTC" if alert.active_since else "?"
-        line = f"Alert: FIRING since {since} (rate {pct(alert.last_rate)})."
+        line = f"Alert now: FIRING since {since} (rate {pct(alert.last_rate)})."
     if silence is not None:
         line += (f" Silenced until {silence.until:%Y-%m-%d %H:%M} UTC"
                  + (f" ({silence.reason})." if silence.reason else "."))
     return line
 
 
+@dataclass(frozen=True)
+class QueuedDigest:
+    digest: DigestEmail
+    outcome: str  # "queued", "already queued", "empty" or "no recipients"
+
+
+def queue_digests(store: Store, cfg: MonitorConfig, digests: Sequence[DigestEmail],
+                  now: datetime, *, send_when_empty: bool) -> list[QueuedDigest]:
+    """Put digests in the outbox (once per key); empty ones only with send_when_empty."""
+    out = []
+    for d in digests:
+        if not d.recipients:
+            out.append(QueuedDigest(d, "no recipients"))
+        elif d.empty and not send_when_empty:
+            out.append(QueuedDigest(d, "empty"))
+        else:
+            queued = repo.enqueue(store, [d.message(cfg.email.sender, now)], now)[0]
+            out.append(QueuedDigest(d, "queued" if queued else "already queued"))
+    return out
+
+
 def compose(cfg: MonitorConfig, inputs: Sequence[PairDigestInput], day: date,
             generated_at: datetime) -> list[DigestEmail]:
     """One digest email per recipient list (a pair's own list, else [email] recipients)."""
-    tz = ZoneInfo(cfg.schedule.timezone)
+    tz = local_zone(cfg)
     groups: dict[tuple[str, ...], list[PairDigest]] = {}
     for item in inputs:
         recipients = tuple(item.pair.recipients or cfg.email.recipients)

@@ -86,7 +86,9 @@ class SmtpMailer:
             with self._connect() as smtp:
                 if st.username and st.password is not None:
                     smtp.login(st.username, st.password.get_secret_value())
-                refused = smtp.sendmail(sender, list(recipients), message.encode("utf-8"))
+                # smtplib fixes line endings only in str messages; SMTP wants CRLF.
+                data = message.replace("\r\n", "\n").replace("\n", "\r\n").encode("utf-8")
+                refused = smtp.sendmail(sender, list(recipients), data)
         except smtplib.SMTPAuthenticationError as exc:
             raise DeliveryError(f"{st.where} refused the login of {st.username!r} "
                                 f"({exc.smtp_code}): check [email] username and "

@@ -11,8 +11,17 @@ connection = config.attributes.get("connection")
 if connection is None:
     raise RuntimeError("monitor migrations run through monitor.store.migrate, with a connection")
 
+
+
+def include_object(obj: object, name: str | None, type_: str, reflected: bool,
+                   compare_to: object) -> bool:
+    # APScheduler's job store shares the database; its table is not ours to migrate.
+    return not (type_ == "table" and name == "apscheduler_jobs")
+
+
 context.configure(
     connection=connection,
+    include_object=include_object,
     target_metadata=Base.metadata,
     render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters tables by copy
     compare_type=True,

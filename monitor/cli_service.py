@@ -1,0 +1,245 @@
+"""Commands of the service side: `monitor digest`, `monitor run`, `monitor silence`.
+
+`register(cli)` adds them to the main click group. As in monitor/cli.py, heavy modules are
+imported inside the commands, and every problem is a MonitorError that the group turns into one
+line and an exit code.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from monitor.errors import ConfigError, DeliveryError, UsageError
+
+if TYPE_CHECKING:
+    from monitor.config import MonitorConfig
+    from monitor.notify.digest import DigestEmail, QueuedDigest
+    from monitor.notify.outbox import DeliveryReport
+    from monitor.store import Store
+
+
+def _config(ctx: click.Context) -> MonitorConfig:
+    from monitor.config import load_config
+
+    return load_config(ctx.obj.get("config_path"))
+
+
+@contextmanager
+def _store(cfg: MonitorConfig) -> Iterator[Store]:
+    from monitor.store import Store
+
+    store = Store.open(cfg.database_url())
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _parse_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--date {text!r}: use a date such as 2026-11-23.") from None
+
+
+@click.command()
+@click.option("--pair", "pair_name", help="Only this pair (default: every pair).")
+@click.option("--date", "day_text", help="The local day to report on (default: yesterday in "
+              "[schedule] timezone).")
+@click.option("--send", is_flag=True, help="Queue the digest in the outbox and send it now.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Write the email instead: .eml (the whole message), .html or .txt.")
+@click.pass_context
+def digest(ctx: click.Context, pair_name: str | None, day_text: str | None, send: bool,
+           output: str | None) -> None:
+    """Build the daily digest email: print it, write it (-o), or send it (--send).
+
+    \b
+    Examples:
+      monitor digest                          # yesterday's digest as plain text
+      monitor digest --date 2026-11-23 -o digest.eml
+      monitor digest --send                   # what `monitor run` sends each morning
+    """
+    from monitor.notify.digest import default_digest_day, queue_digests
+    from monitor.service import build_digests
+
+    if send and output:
+        raise UsageError("use --send or -o FILE, not both")
+    cfg = _config(ctx)
+    pairs = [cfg.pair(pair_name)] if pair_name else cfg.pairs
+    if not pairs:
+        raise UsageError("no [[pairs]] in the configuration: add one (see "
+                         "config/monitor.example.toml)")
+    now = datetime.now(UTC)
+    day = _parse_day(day_text) if day_text else default_digest_day(cfg, now)
+    with _store(cfg) as store:
+        digests = build_digests(store, cfg, day, pairs=pairs, now=now)
+        if output:
+            _write(digests, Path(output), cfg.email.sender, now)
+            return
+        if not send:
+            for d in digests:
+                click.echo(d.text, nl=False)
+            return
+        missing = [", ".join(p.pair for p in d.pairs) for d in digests if not d.recipients]
+        if missing:
+            raise ConfigError(f"{cfg.source}: no recipients for the digest of {missing[0]}: "
+                              "set [email] recipients, or recipients in its [[pairs]] table.")
+        queued = queue_digests(store, cfg, digests, now,
+                               send_when_empty=cfg.email.send_when_empty)
+        report = _deliver_now(cfg, store)
+        _report_sent(store, queued, report, day)
+    if report.failed:
+        raise DeliveryError(f"{report.errors[0]} {len(report.failed)} message(s) wait in the "
+                            "outbox: `monitor run` retries them, or run this command again "
+                            "once the server is back (`monitor status` shows what waits).")
+
+
+def _write(digests: Sequence[DigestEmail], path: Path, sender: str, now: datetime) -> None:
+    if len(digests) != 1:
+        raise UsageError(f"the digest makes {len(digests)} emails (one per recipient list): "
+                         "choose one with --pair to write it to a file")
+    d = digests[0]
+    suffix = path.suffix.lower()
+    if suffix in (".html", ".htm"):
+        content = d.html
+    elif suffix == ".txt":
+        content = d.text
+    else:
+        content = d.message(sender, now).payload
+    path.write_text(content, encoding="utf-8")
+    click.echo(f"Wrote {path}: {d.subject}")
+
+
+def _deliver_now(cfg: MonitorConfig, store: Store) -> DeliveryReport:
+    """Deliver everything queued, now, whatever its backoff (the user asks for it)."""
+    from monitor.config import load_secrets
+    from monitor.notify.outbox import deliver_pending, transports_for
+
+    return deliver_pending(store, transports_for(cfg, load_secrets()),
+                           lambda: datetime.now(UTC), ignore_backoff=True)
+
+
+def _report_sent(store: Store, queued: Sequence[QueuedDigest], report: DeliveryReport,
+                 day: date) -> None:
+    from monitor.store.notify_repo import outbox_entry
+
+    for q in queued:
+        d = q.digest
+        names = ", ".join(p.pair for p in d.pairs)
+        if q.outcome == "empty":
+            click.echo(f"Nothing to send for {names}: no executive post on {day.isoformat()} "
+                       "(set [email] send_when_empty = true to send empty digests).")
+        elif d.key in report.sent:
+            click.echo(f"Sent the digest of {day.isoformat()} for {names} to "
+                       f"{', '.join(d.recipients)}: {d.subject}")
+        else:
+            entry = outbox_entry(store, d.key)
+            if entry is not None and entry.sent_at is not None:
+                click.echo(f"The digest of {day.isoformat()} for {names} was already sent at "
+                           f"{entry.sent_at:%Y-%m-%d %H:%M} UTC; it is not sent twice.")
+
+
+@click.command()
+@click.pass_context
+def run(ctx: click.Context) -> None:
+    """Run the service: scheduled ingestion and analysis, the daily digest, alerts.
+
+    Runs in the foreground until SIGTERM or Ctrl-C (it finishes the running job first). Only one
+    service may serve a database; a second one exits at once. See docs/service.md for a
+    systemd unit.
+
+    Example: monitor --config /etc/monitor/monitor.toml run
+    """
+    from monitor.service import run_service
+
+    cfg = _config(ctx)
+    assert cfg.source is not None
+    monitor_log = logging.getLogger("monitor")
+    if monitor_log.getEffectiveLevel() > logging.INFO:
+        monitor_log.setLevel(logging.INFO)  # a daemon says what it does; -v adds APScheduler's
+    # Jobs name the config by absolute path: the job store outlives the working directory.
+    run_service(str(Path(cfg.source).resolve()))
+
+
+def _parse_until(text: str, cfg: MonitorConfig, now: datetime) -> datetime:
+    """A duration from now (7d), a date (local midnight) or a date and time (local)."""
+    from monitor.config import parse_duration
+    from monitor.notify.digest import local_zone
+
+    tz = local_zone(cfg)
+    try:
+        return now + timedelta(seconds=parse_duration(text, what="--until"))
+    except ConfigError:
+        pass
+    try:
+        return datetime.combine(date.fromisoformat(text.strip()), time(0), tz)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(f"--until {text!r}: use a date (2026-12-01), a date and time "
+                         "(2026-12-01T09:00) or a duration (7d).") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+
+
+@click.command()
+@click.option("--pair", "pair_name", help="The pair whose alerts to silence.")
+@click.option("--until", "until_text", help="End of the silence: a date (local midnight, "
+              "[schedule] timezone), a date and time, or a duration such as 7d.")
+@click.option("--reason", default="", help="Why, for the team (shown in the digest).")
+@click.option("--list", "list_only", is_flag=True, help="List the silences in force.")
+@click.option("--remove", "remove_id", type=int, help="Lift the silence with this id.")
+@click.pass_context
+def silence(ctx: click.Context, pair_name: str | None, until_text: str | None, reason: str,
+            list_only: bool, remove_id: int | None) -> None:
+    """Silence a pair's alert notifications until a date (evaluation goes on).
+
+    \b
+    Examples:
+      monitor silence --pair maison-lumiere --until 2026-12-01 --reason "joint launch"
+      monitor silence --list
+      monitor silence --remove 3
+    """
+    from monitor.store import notify_repo
+
+    cfg = _config(ctx)
+    now = datetime.now(UTC)
+    with _store(cfg) as store:
+        if list_only:
+            current = notify_repo.silences(store, active_at=now)
+            if not current:
+                click.echo("No silence in force.")
+            for s in current:
+                click.echo(f"#{s.id} {s.pair} until {s.until:%Y-%m-%d %H:%M} UTC"
+                           + (f": {s.reason}" if s.reason else ""))
+            return
+        if remove_id is not None:
+            if not notify_repo.remove_silence(store, remove_id):
+                raise UsageError(f"no silence #{remove_id}: see `monitor silence --list`")
+            click.echo(f"Lifted silence #{remove_id}.")
+            return
+        if not pair_name or not until_text:
+            raise UsageError("give --pair and --until (or --list, or --remove ID), e.g. "
+                             "monitor silence --pair NAME --until 2026-12-01 --reason \"launch\"")
+        pair = cfg.pair(pair_name)
+        until = _parse_until(until_text, cfg, now)
+        if until <= now:
+            raise UsageError(f"--until {until_text!r} is in the past: give a later date")
+        s = notify_repo.add_silence(store, pair.name, until.astimezone(UTC), reason, now)
+    click.echo(f"Silenced the alerts of {pair.name} until {until:%Y-%m-%d %H:%M %Z} (#{s.id}). "
+               f"Evaluation goes on; lift it with `monitor silence --remove {s.id}`.")
+
+
+def register(cli: click.Group) -> None:
+    """Add the service commands to the main command group."""
+    for command in (digest, run, silence):
+        cli.add_command(command)

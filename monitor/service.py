@@ -1,0 +1,377 @@
+"""The service (`monitor run`): the scheduler daemon, its jobs, and the one-service lock.
+
+An APScheduler 3 `BlockingScheduler` keeps its jobs in the monitor's own database
+(`SQLAlchemyJobStore`, table `apscheduler_jobs`), each with an explicit id:
+
+    pair:<name>  every [schedule] ingest_every: ingest from the X API (when X_BEARER_TOKEN is
+                 set and the collector is installed), embed, analyse, evaluate the alert, deliver
+    digest       daily at [schedule] digest_at, local time: the digest of the previous local day
+    outbox       every minute (or ingest_every, if shorter): retry what could not be delivered
+
+Pair and digest jobs share one worker thread (one encoder in memory; the digest sees the latest
+analysis); the outbox has its own, so a slow ingestion never delays a retry. A failing job is
+logged with its pair and simply runs again at its next tick. SIGTERM or SIGINT stops the service
+after the job that is running. Only one service may serve a database: a PostgreSQL advisory lock
+or, on SQLite, an flock on a file next to the database (`monitor.store.lock`); both die with
+the process.
+
+Jobs are module-level functions named by text ("monitor.service:run_pair_job") with picklable
+arguments (the config path and a pair name); they find the service's open store and encoder in
+a registry keyed by the config path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from monitor import pipeline
+from monitor.analysis.rates import totals
+from monitor.config import MonitorConfig, PairConfig, Secrets, load_config, load_secrets
+from monitor.config import parse_duration as _duration
+from monitor.embed import Encoder, make_encoder, model_id_for
+from monitor.errors import ConfigError, MonitorError
+from monitor.notify import alerts
+from monitor.notify.digest import (
+    DigestEmail,
+    PairDigestInput,
+    compose,
+    day_bounds,
+    default_digest_day,
+    digest_time,
+    local_zone,
+    queue_digests,
+)
+from monitor.notify.outbox import (
+    Clock,
+    DeliveryReport,
+    Transport,
+    alert_messages,
+    deliver_pending,
+    transports_for,
+)
+from monitor.store import Store
+from monitor.store import notify_repo as repo
+from monitor.store.lock import service_lock
+
+log = logging.getLogger(__name__)
+
+DIGEST_GRACE_S = 12 * 3600  # a digest missed while the service was down is still sent
+JOB_GRACE_S = 3600
+_STOPPING = threading.Event()
+_RUNTIMES: dict[str, Runtime] = {}
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# -- the work (shared by the jobs and the CLI) -------------------------------------------------
+
+@dataclass
+class Runtime:
+    """What the jobs of one service share: config, open store, secrets, encoder, transports."""
+
+    config_path: str
+    cfg: MonitorConfig
+    store: Store
+    secrets: Secrets
+    clock: Clock = _utcnow
+    transports: dict[str, Transport] = field(default_factory=dict)
+    scheduler: Any = None
+    _encoder: Encoder | None = None
+
+    def encoder(self) -> Encoder:
+        if self._encoder is None:
+            self._encoder = make_encoder(self.cfg.model.name, batch_size=self.cfg.model.batch_size)
+        return self._encoder
+
+
+def ingest_pair(rt: Runtime, pair: PairConfig) -> None:
+    """Collect new posts from the X API, when it is configured; otherwise say why not."""
+    if rt.secrets.x_bearer_token is None:
+        log.info("pair %s: X_BEARER_TOKEN is not set; skipping ingestion, analysing the stored "
+                 "posts", pair.name)
+        return
+    try:
+        from monitor.ingest.collector import run_collection
+    except ImportError:
+        log.info("pair %s: X API collection is not available in this version; skipping "
+                 "ingestion", pair.name)
+        return
+    run_collection(rt.cfg, rt.store, [pair], echo=lambda msg: log.info("pair %s: %s",
+                                                                       pair.name, msg))
+
+
+def observe(store: Store, cfg: MonitorConfig, pair: PairConfig,
+            now: datetime) -> alerts.Observation:
+    """The overlap rate of a pair over the trailing alert window ending at `now`."""
+    since = now - timedelta(days=cfg.alerts.window_days)
+    found = store.findings(pair.name, model_id_for(cfg.model.name), since=since, until=now)
+    stats = totals(s.finding for s in found)
+    silence = repo.active_silence(store, pair.name, now)
+    return alerts.Observation(pair=pair.name, rate=stats.overlap_rate, posts=stats.posts,
+                              silenced_until=silence.until if silence else None,
+                              silence_reason=silence.reason if silence else "")
+
+
+def load_alert_state(store: Store, pair: str) -> alerts.AlertState:
+    saved = repo.alert_state(store, pair)
+    if saved is None:
+        return alerts.AlertState(pair=pair)
+    return alerts.AlertState(pair=pair, **{**saved, "status": alerts.AlertStatus(saved["status"])})
+
+
+def evaluate_alert(store: Store, cfg: MonitorConfig, pair: PairConfig, now: datetime, *,
+                   webhook: bool) -> list[alerts.Notification]:
+    """Run one alert evaluation; its state, history and notifications are saved together."""
+    settings = alerts.AlertSettings.from_config(cfg.alerts)
+    state = load_alert_state(store, pair.name)
+    new_state, notes, events = alerts.evaluate(state, observe(store, cfg, pair, now), now,
+                                               settings)
+    messages = alert_messages(cfg, pair, notes, now, webhook=webhook)
+    state_row = {k: v for k, v in asdict(new_state).items() if k != "pair"}
+    state_row["status"] = new_state.status.value
+    repo.record_alert_evaluation(store, pair.name, state_row, [asdict(e) for e in events],
+                                 messages, now)
+    for n in notes:
+        log.warning("pair %s: alert %s (%s)", pair.name, n.kind.value, n.subject)
+    return notes
+
+
+def run_pair(rt: Runtime, pair: PairConfig) -> None:
+    """One tick of a pair: ingest, embed + analyse, evaluate the alert, deliver."""
+    try:
+        ingest_pair(rt, pair)
+    except MonitorError as exc:  # the stored posts can still be analysed
+        log.error("pair %s: ingestion failed: %s", pair.name, exc)
+    result = pipeline.analyse_pair(rt.store, rt.cfg, pair, rt.encoder())
+    log.info("pair %s: analysed %d of %d executive posts", pair.name, result.analysed,
+             result.total)
+    evaluate_alert(rt.store, rt.cfg, pair, rt.clock(), webhook=rt.secrets.webhook_url is not None)
+    deliver(rt)
+
+
+def build_digests(store: Store, cfg: MonitorConfig, day: date, *,
+                  pairs: Sequence[PairConfig] | None = None,
+                  now: datetime | None = None) -> list[DigestEmail]:
+    """The digest emails for `day` (a local date), one per recipient list."""
+    now = now or _utcnow()
+    tz = local_zone(cfg)
+    start, end = day_bounds(day, tz)
+    inputs = []
+    for pair in pairs or cfg.pairs:
+        report = pipeline.build_report(store, cfg, pair, since=start - timedelta(days=7),
+                                       until=end, now=now)
+        _, last = store.time_range(pair.accounts)
+        drift_end = min(start, last + timedelta(seconds=1)) if last else start
+        inputs.append(PairDigestInput(
+            pair=pair, report=report,
+            drift_before=pipeline.pair_drift(store, cfg, pair, report.model, end=drift_end),
+            alert=load_alert_state(store, pair.name),
+            silence=repo.active_silence(store, pair.name, now),
+            events=repo.alert_events(store, pair.name, since=start, until=end)))
+    return compose(cfg, inputs, day, now)
+
+
+def deliver(rt: Runtime, *, ignore_backoff: bool = False) -> DeliveryReport:
+    return deliver_pending(rt.store, rt.transports, rt.clock, ignore_backoff=ignore_backoff)
+
+
+# -- jobs (module level, named by text in the job store) ---------------------------------------
+
+def run_pair_job(config_path: str, pair_name: str) -> None:
+    with _job(config_path, f"pair:{pair_name}") as rt:
+        if rt is None:
+            return
+        try:
+            pair = rt.cfg.pair(pair_name)
+        except ConfigError:
+            _drop_stale(rt, f"pair:{pair_name}")
+            return
+        run_pair(rt, pair)
+
+
+def run_digest_job(config_path: str) -> None:
+    with _job(config_path, "digest") as rt:
+        if rt is None:
+            return
+        now = rt.clock()
+        day = default_digest_day(rt.cfg, now)
+        for q in queue_digests(rt.store, rt.cfg, build_digests(rt.store, rt.cfg, day, now=now),
+                               now, send_when_empty=rt.cfg.email.send_when_empty):
+            pairs = ", ".join(p.pair for p in q.digest.pairs)
+            log.info("digest %s for %s: %s", day.isoformat(), pairs, q.outcome)
+            if q.outcome == "no recipients":
+                log.warning("digest for %s: no recipients; set [email] recipients", pairs)
+        deliver(rt)
+
+
+def run_outbox_job(config_path: str) -> None:
+    with _job(config_path, "outbox") as rt:
+        if rt is not None:
+            deliver(rt)
+
+
+@contextlib.contextmanager
+def _job(config_path: str, job_id: str) -> Iterator[Runtime | None]:
+    """Run a job body; log any failure with the job's name instead of raising, so the
+    scheduler keeps going and the job simply runs again at its next tick."""
+    rt = _RUNTIMES.get(config_path)
+    if _STOPPING.is_set() or rt is None:
+        yield None  # stopping, or a job of another configuration: nothing to do
+        return
+    try:
+        yield rt
+    except MonitorError as exc:
+        log.error("%s failed: %s (retrying at its next run)", job_id, exc)
+    except Exception:
+        log.exception("%s failed unexpectedly (retrying at its next run)", job_id)
+
+
+def _drop_stale(rt: Runtime, job_id: str) -> None:
+    log.warning("%s: no such pair in %s any more; removing its job", job_id, rt.config_path)
+    if rt.scheduler is not None:
+        with contextlib.suppress(Exception):
+            rt.scheduler.remove_job(job_id)
+
+
+@contextlib.contextmanager
+def open_runtime(config_path: str, *, cfg: MonitorConfig | None = None,
+                 clock: Clock = _utcnow) -> Iterator[Runtime]:
+    """Load the config (unless given), open the store and register the runtime the jobs use."""
+    cfg = cfg or load_config(config_path)
+    secrets = load_secrets()
+    store = Store.open(cfg.database_url())
+    rt = Runtime(config_path, cfg, store, secrets, clock, transports_for(cfg, secrets))
+    _RUNTIMES[config_path] = rt
+    try:
+        yield rt
+    finally:
+        _RUNTIMES.pop(config_path, None)
+        store.close()
+
+
+# -- the daemon --------------------------------------------------------------------------------
+
+def run_service(config_path: str) -> None:
+    """Run the scheduler until SIGTERM or SIGINT; raise AlreadyRunningError if another
+    service holds the database."""
+    from apscheduler.events import EVENT_SCHEDULER_STARTED
+    from apscheduler.executors.pool import ThreadPoolExecutor
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    cfg = load_config(config_path)
+    tz = local_zone(cfg)
+    every = _duration(cfg.schedule.ingest_every, what="[schedule] ingest_every")
+    hour, minute, second = digest_time(cfg)
+    with service_lock(cfg.database_url()), open_runtime(config_path, cfg=cfg) as rt:
+        _STOPPING.clear()
+        scheduler = BlockingScheduler(
+            timezone=tz,
+            jobstores={"default": SQLAlchemyJobStore(engine=rt.store.engine)},
+            executors={"default": ThreadPoolExecutor(1), "outbox": ThreadPoolExecutor(1)},
+            job_defaults={"coalesce": True, "max_instances": 1,
+                          "misfire_grace_time": JOB_GRACE_S})
+        rt.scheduler = scheduler
+        now = datetime.now(tz)
+        for pair in cfg.pairs:  # every pair runs at once on start, then every `ingest_every`
+            scheduler.add_job("monitor.service:run_pair_job", "interval", seconds=every,
+                              args=(config_path, pair.name), id=f"pair:{pair.name}",
+                              name=f"ingest and analyse {pair.name}", replace_existing=True,
+                              next_run_time=now)
+        scheduler.add_job("monitor.service:run_outbox_job", "interval",
+                          seconds=min(every, 60.0), args=(config_path,), id="outbox",
+                          name="deliver the outbox", executor="outbox", replace_existing=True)
+        scheduler.add_listener(lambda _e: _on_started(scheduler, cfg, config_path,
+                                                      (hour, minute, second)),
+                               EVENT_SCHEDULER_STARTED)
+        done = threading.Event()
+        previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+        stopper = _install_stop(scheduler, done)
+        log.info("service started for %d pair(s) on %s: ingest every %s, digest at %s %s",
+                 len(cfg.pairs), _safe(cfg.database_url()), cfg.schedule.ingest_every,
+                 cfg.schedule.digest_at, cfg.schedule.timezone)
+        try:
+            if not _STOPPING.is_set():
+                scheduler.start()  # blocks until the stopper shuts it down
+        finally:
+            done.set()
+            _STOPPING.set()
+            stopper.join()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+    log.info("service stopped")
+
+
+def _on_started(scheduler: Any, cfg: MonitorConfig, config_path: str,
+                at: tuple[int, int, int]) -> None:
+    """Once the job store is open: drop jobs of pairs no longer configured, and place the
+    digest job. When its schedule is unchanged the stored job is kept, so a digest missed while
+    the service was down (within DIGEST_GRACE_S) runs now, just after the pairs' first runs."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    trigger = CronTrigger(hour=at[0], minute=at[1], second=at[2], timezone=scheduler.timezone)
+    try:
+        wanted = {f"pair:{p.name}" for p in cfg.pairs} | {"outbox", "digest"}
+        for job in scheduler.get_jobs():
+            if job.id not in wanted:
+                log.info("removing job %s (no longer configured)", job.id)
+                scheduler.remove_job(job.id)
+        old = scheduler.get_job("digest")
+        if old is not None and (str(old.trigger), str(old.trigger.timezone), old.args) == (
+                str(trigger), str(trigger.timezone), (config_path,)):
+            now = datetime.now(scheduler.timezone)
+            missed = old.next_run_time
+            if missed is not None and timedelta(0) <= now - missed <= timedelta(
+                    seconds=DIGEST_GRACE_S):
+                log.info("the digest due at %s was missed; sending it now", missed)
+                scheduler.modify_job("digest", next_run_time=now + timedelta(seconds=1))
+            return
+    except Exception:  # never leave the service without its digest job
+        log.exception("could not reconcile the stored jobs; replacing the digest job")
+    scheduler.add_job("monitor.service:run_digest_job", trigger, args=(config_path,),
+                      id="digest", name="daily digest", replace_existing=True,
+                      misfire_grace_time=DIGEST_GRACE_S)
+
+
+def _install_stop(scheduler: Any, done: threading.Event) -> threading.Thread:
+    """SIGTERM/SIGINT set the stop flag; a thread then shuts the scheduler down, waiting for
+    the running job (a signal handler must not block on it). `done` tells the thread that
+    the scheduler will not start (or has returned), so it has nothing to stop."""
+    def stop() -> None:
+        _STOPPING.wait()
+        while not scheduler.running:  # the flag may come while start() is under way
+            if done.is_set():
+                return
+            time.sleep(0.05)
+        with contextlib.suppress(Exception):  # SchedulerNotRunningError: already stopped
+            scheduler.shutdown(wait=True)
+
+    def on_signal(signum: int, _frame: object) -> None:
+        name = signal.Signals(signum).name
+        if _STOPPING.is_set():
+            log.warning("%s: already stopping, waiting for the running job to finish", name)
+            return
+        log.info("%s received: stopping after the running job", name)
+        _STOPPING.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, on_signal)
+    thread = threading.Thread(target=stop, name="monitor-stopper", daemon=True)
+    thread.start()
+    return thread
+
+
+def _safe(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,1 @@
+"""The read-only web dashboard (`monitor serve`): Starlette + uvicorn, imported only there."""

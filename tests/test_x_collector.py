@@ -213,7 +213,9 @@ def test_429_beyond_bound_stops_account_and_next_run_resumes_without_gap(
     report = collect(cfg, store, lines=lines, source=source)  # no exception: a clean stop
     assert sleeps == [] and store.count_posts("claire") == 100
     assert report.accounts[0].outcome == "deferred" and "rate limit" in lines[0]
-    assert store.count_posts("maison") == 2  # the other account was still collected
+    # X's limits are per app: the other account is deferred too, without a wasted request.
+    assert report.accounts[1].outcome == "deferred"
+    assert timeline_requests(emu, "maison") == [] and store.count_posts("maison") == 0
     state = account_state(store, "claire")
     assert state.run_in_progress and state.since_id is None and "rate limit" in (
         state.last_error or "")
@@ -223,10 +225,25 @@ def test_429_beyond_bound_stops_account_and_next_run_resumes_without_gap(
     collect(cfg, store)
     first = timeline_requests(emu, "claire")[0]["params"]
     assert first["until_id"] == ids[150]  # below the oldest stored post, nothing re-read
-    assert emu.served_posts == {"claire": 153}
+    assert emu.served_posts == {"claire": 153, "maison": 2}
+    assert store.count_posts("maison") == 2
     assert sorted(stored_ids(store, "claire"), key=int) == ids + newer
     state = account_state(store, "claire")
     assert state.since_id == newer[-1] and not state.run_in_progress and state.last_error is None
+
+
+def test_app_rate_limit_is_shared_across_accounts(
+        emu: XEmulator, store: Store, tmp_path: Path) -> None:
+    """The app's window runs out on one account: the others wait for the reset (within the
+    bound) instead of each spending a request to hear a 429."""
+    backfill_fixture(emu, 30)
+    emu.rate_limit = 1  # one timeline request per window for the whole app
+    sleeps = Sleeps()
+    report = collect(config(tmp_path, max_rate_limit_wait_s=0), store, sleep=sleeps)
+    outcomes = [a.outcome for a in report.accounts]
+    assert outcomes.count("deferred") == len(outcomes) - 1 and sleeps == []
+    statuses = [r["status"] for r in emu.requests if r["path"].endswith("/tweets")]
+    assert statuses == [200]  # no request was spent on a known-exhausted window
 
 
 @pytest.mark.parametrize("code", ["500", "503"])

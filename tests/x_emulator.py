@@ -198,6 +198,8 @@ class XEmulator:
         self._seq = 0
         self._calls: dict[str, int] = {}
         self._window_start = time.time()
+        # Requests per endpoint per 15-minute window, app-wide as on X; lower it to test limits.
+        self.rate_limit = RATE_LIMIT
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -483,13 +485,16 @@ class XEmulator:
         return 200, self._lookup(_csv(q.get(param)), param, param == "ids", fields)
 
     # ---- request handling ------------------------------------------------------------------
-    def _rate_headers(self, endpoint: str) -> dict[str, str]:
+    def _calls_in_window(self, endpoint: str) -> int:
         now = time.time()
         if now - self._window_start > RATE_WINDOW:
             self._window_start, self._calls = now, {}
-        self._calls[endpoint] = self._calls.get(endpoint, 0) + 1
-        return {"x-rate-limit-limit": str(RATE_LIMIT),
-                "x-rate-limit-remaining": str(max(RATE_LIMIT - self._calls[endpoint], 0)),
+        return self._calls.get(endpoint, 0)
+
+    def _rate_headers(self, endpoint: str) -> dict[str, str]:
+        self._calls[endpoint] = self._calls_in_window(endpoint) + 1
+        return {"x-rate-limit-limit": str(self.rate_limit),
+                "x-rate-limit-remaining": str(max(self.rate_limit - self._calls[endpoint], 0)),
                 "x-rate-limit-reset": str(int(self._window_start + RATE_WINDOW))}
 
     def _take_fault(self, endpoint: str, accounts: set[str]) -> _Fault | None:
@@ -540,6 +545,12 @@ class XEmulator:
         if fault is not None:
             time.sleep(fault.delay)  # outside the lock, so other requests keep flowing
         with self._lock:
+            if self._calls_in_window(endpoint) >= self.rate_limit:
+                self._record(path, q, 429, account, "limit")
+                return Reply(429, json.dumps(_problem("Too Many Requests", "Too Many Requests",
+                                                      429)).encode(), {
+                    "x-rate-limit-limit": str(self.rate_limit), "x-rate-limit-remaining": "0",
+                    "x-rate-limit-reset": str(int(self._window_start + RATE_WINDOW))})
             status, body = self._dispatch(route, arg, q)
             self._record(path, q, status, account, fault.kind if fault else None)
             return Reply(status, json.dumps(body).encode(), self._rate_headers(endpoint))

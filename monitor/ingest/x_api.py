@@ -127,6 +127,7 @@ class _XAdapter(HTTPAdapter):
         self._base = base_url.rstrip("/")
         self._token = token
         self._timeout = timeout_s
+        self.limits: dict[str, tuple[int, float]] = {}  # endpoint -> (remaining, reset time)
 
     def send(self, request: requests.PreparedRequest, stream: bool = False,
              timeout: float | tuple[float | None, float | None] | None = None,
@@ -143,7 +144,21 @@ class _XAdapter(HTTPAdapter):
         target = request.url or ""
         host = urlsplit(target).hostname or ""
         chosen = {} if host in LOOPBACK else get_environ_proxies(target)
-        return super().send(request, stream, self._timeout, verify, cert, chosen)
+        response = super().send(request, stream, self._timeout, verify, cert, chosen)
+        self._note_limits(urlsplit(target).path, response)
+        return response
+
+    def _note_limits(self, path: str, response: requests.Response) -> None:
+        """Remember the app's remaining budget per endpoint: X's limits are per app, so one
+        account's exhausted window is every account's."""
+        remaining = response.headers.get("x-rate-limit-remaining")
+        reset = response.headers.get("x-rate-limit-reset")
+        if remaining is None or reset is None:
+            return
+        try:
+            self.limits[_endpoint(path)] = (int(remaining), float(reset))
+        except ValueError:
+            pass  # a garbled header only costs us the early stop; X still answers 429
 
 
 class XSource:
@@ -156,6 +171,7 @@ class XSource:
         self._client = tweepy.Client(bearer_token=TOKEN_PLACEHOLDER, return_type=dict,
                                      wait_on_rate_limit=False)
         adapter = _XAdapter(base_url, token, timeout_s)
+        self._adapter = adapter
         for host in X_HOSTS:
             self._client.session.mount(host + "/", adapter)
         self._client.session.trust_env = False  # no .netrc credentials; proxies see adapter
@@ -230,7 +246,21 @@ class XSource:
               **params: Any) -> dict[str, Any]:
         retries = 0
         waited = 0.0
+        endpoint = "timeline" if what == "timeline" else "users"
         while True:
+            remaining, reset_at = self._adapter.limits.get(endpoint, (1, 0.0))
+            now = self._clock()
+            if remaining <= 0 and reset_at > now:
+                # The app's window is spent (by this account or another): do not spend a request
+                # to be told so; wait for the reset if allowed, else leave it to the next run.
+                wait = reset_at + 1.0 - now
+                if waited + wait > self._max_wait:
+                    raise RateLimited(account, reset_at, self._max_wait)
+                log.warning("X API rate limit of the app spent for %s requests; waiting %.0f s "
+                            "before the %s of @%s", endpoint, wait, what, account)
+                self._sleep(wait)
+                waited += wait
+                self._adapter.limits.pop(endpoint, None)
             try:
                 body = fn(**params)
             except tweepy.Unauthorized:
@@ -246,6 +276,7 @@ class XSource:
                             "the reset", what, account, wait)
                 self._sleep(wait)
                 waited += wait
+                self._adapter.limits.pop(endpoint, None)  # waited out: the window is new
                 continue
             except (tweepy.Forbidden, tweepy.NotFound) as exc:
                 raise _unavailable(account, what, exc) from None
@@ -281,6 +312,10 @@ class XSource:
             log.warning("X API %s of @%s: %s; retry %d of %d in %.1f s", what, account, problem,
                         retries, self._max_retries, delay)
             self._sleep(delay)
+
+
+def _endpoint(path: str) -> str:
+    return "timeline" if path.rstrip("/").endswith("/tweets") else "users"
 
 
 # -- mapping X's answers ---------------------------------------------------------------------------

@@ -11,6 +11,7 @@ tweepy logs request headers at DEBUG level, so it must never hold the real token
 
 from __future__ import annotations
 
+import contextlib
 import html
 import logging
 import time
@@ -155,10 +156,9 @@ class _XAdapter(HTTPAdapter):
         reset = response.headers.get("x-rate-limit-reset")
         if remaining is None or reset is None:
             return
-        try:
+        # A garbled header only costs us the early stop; X still answers 429.
+        with contextlib.suppress(ValueError):
             self.limits[_endpoint(path)] = (int(remaining), float(reset))
-        except ValueError:
-            pass  # a garbled header only costs us the early stop; X still answers 429
 
 
 class XSource:

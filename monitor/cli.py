@@ -94,6 +94,18 @@ def _progress(label: str, enabled: bool = True) -> Iterator[Callable[[int, int],
         yield update
 
 
+@contextmanager
+def _status(label: str) -> Iterator[None]:
+    """A spinner on a terminal while a step without countable progress runs."""
+    if not sys.stderr.isatty():
+        yield
+        return
+    from rich.console import Console
+
+    with Console(stderr=True).status(label):
+        yield
+
+
 def _encoder(cfg: MonitorConfig) -> Any:
     from monitor.embed import make_encoder
 
@@ -226,16 +238,19 @@ def report(ctx: click.Context, pair_name: str | None, since: str, until_text: st
     Example: monitor report --pair maison-lumiere --since 30d --format html -o report.html
     """
     from monitor import pipeline
-    from monitor.report.render import render
+    from monitor.report.render import alert_periods, render
+    from monitor.store import notify_repo
 
     cfg = _config(ctx)
     pair = _one_pair(cfg, pair_name)
     now = datetime.now(UTC)
     start = parse_since(since, now)
     end = parse_since(until_text, now) if until_text else None
-    with _store(cfg) as store:
+    with _status(f"Building the {fmt} report of {pair.name}"), _store(cfg) as store:
         rep = pipeline.build_report(store, cfg, pair, since=start, until=end, now=now)
-    text = render(rep, fmt)
+        periods = alert_periods(notify_repo.alert_events(store, pair.name), start=rep.start,
+                                end=rep.end)
+        text = render(rep, fmt, alerts=periods)
     if output:
         Path(output).write_text(text, encoding="utf-8")
         click.echo(f"Wrote {output} ({rep.totals.posts} executive posts, overlap rate "

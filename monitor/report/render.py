@@ -11,21 +11,110 @@ import csv
 import io
 import json
 import re
-from dataclasses import asdict, is_dataclass
-from datetime import date, datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, is_dataclass, replace
+from datetime import date, datetime, timedelta
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from markupsafe import Markup, escape
 
+from monitor.analysis.rates import PeriodStats
 from monitor.analysis.text import fold
 from monitor.models import Post, PostClass
 from monitor.report.model import PairReport
 
 FORMATS = ("html", "md", "json", "csv")
-_TEMPLATES = Path(__file__).parent / "templates"
+TEMPLATES = Path(__file__).parent / "templates"
 _WORD = re.compile(r"\w+", re.UNICODE)
+# A report stays readable; the CSV export (and the dashboard) has every post.
+TOP_LIMIT = 25
+OFFLINE_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class AlertPeriod:
+    """One firing episode of a pair's overlap alert, as the alert history recorded it."""
+
+    sequence: int
+    start: datetime
+    end: datetime | None  # None while still firing
+    peak_rate: float | None
+    detail: str = ""
+
+
+class AlertEventLike(Protocol):
+    """What `alert_periods` reads from an alert history row (store.notify_repo)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def sequence(self) -> int: ...
+    @property
+    def rate(self) -> float | None: ...
+    @property
+    def detail(self) -> str: ...
+
+
+def alert_periods(events: Iterable[AlertEventLike], *, start: datetime | None = None,
+                  end: datetime | None = None) -> list[AlertPeriod]:
+    """Firing periods from alert transitions (firing ... resolved, by episode), keeping those
+    that overlap [start, end). Pass the whole history: an episode may begin before `start`."""
+    opened: dict[int, AlertPeriod] = {}
+    periods: list[AlertPeriod] = []
+    for e in sorted(events, key=lambda ev: ev.at):
+        current = opened.get(e.sequence)
+        if e.kind in ("firing", "repeat"):
+            if current is None:
+                opened[e.sequence] = AlertPeriod(e.sequence, e.at, None, e.rate, e.detail)
+            elif e.rate is not None and (current.peak_rate is None
+                                         or e.rate > current.peak_rate):
+                opened[e.sequence] = replace(current, peak_rate=e.rate)
+        elif e.kind == "resolved" and current is not None:
+            periods.append(replace(current, end=e.at))
+            del opened[e.sequence]
+    periods.extend(opened.values())
+    periods.sort(key=lambda p: p.start)
+    return [p for p in periods
+            if (end is None or p.start < end) and (start is None or p.end is None
+                                                  or p.end > start)]
+
+
+def alert_weeks(report: PairReport) -> list[PeriodStats]:
+    """Weeks whose overlap rate is at or above the alert threshold."""
+    t = report.alert_threshold
+    return [w for w in report.weekly
+            if t is not None and w.overlap_rate is not None and w.overlap_rate >= t]
+
+
+@dataclass(frozen=True)
+class AlertRun:
+    """Consecutive weeks at or above the alert threshold."""
+
+    start: date
+    end: date  # exclusive
+    weeks: int
+    peak_rate: float
+
+    @property
+    def last_day(self) -> date:
+        return self.end - timedelta(days=1)
+
+
+def alert_runs(weeks: Sequence[PeriodStats]) -> list[AlertRun]:
+    """Group alert weeks (see `alert_weeks`) into runs of consecutive weeks."""
+    runs: list[AlertRun] = []
+    for w in weeks:
+        rate = w.overlap_rate or 0.0
+        if runs and runs[-1].end == w.start:
+            last = runs[-1]
+            runs[-1] = AlertRun(last.start, w.end, last.weeks + 1, max(last.peak_rate, rate))
+        else:
+            runs.append(AlertRun(w.start, w.end, 1, rate))
+    return runs
 
 
 def post_url(post: Post) -> str:
@@ -46,10 +135,13 @@ def highlight(text: str, terms: tuple[str, ...] | list[str]) -> Markup:
     return Markup("".join(out))
 
 
-def _environment() -> Any:
+def template_environment(*extra_dirs: Path) -> Any:
+    """The Jinja2 environment of the reports (autoescape on); `extra_dirs` come first, so the
+    dashboard's templates can extend the report's."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-    env = Environment(loader=FileSystemLoader(_TEMPLATES), undefined=StrictUndefined,
+    env = Environment(loader=FileSystemLoader([*extra_dirs, TEMPLATES]),
+                      undefined=StrictUndefined,
                       autoescape=select_autoescape(["html", "j2"], default=True),
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["highlight"] = highlight
@@ -57,26 +149,44 @@ def _environment() -> Any:
     env.filters["pct"] = lambda v: "–" if v is None else f"{v:.0%}"
     env.filters["num"] = lambda v, d=2: "–" if v is None else f"{v:.{d}f}"
     env.filters["day"] = lambda v: v.strftime("%Y-%m-%d") if v else "–"
+    env.filters["days"] = lambda v: f"{v:g}"
     env.filters["when"] = lambda v: v.strftime("%Y-%m-%d %H:%M UTC") if v else "–"
     return env
 
 
-def render_html(report: PairReport) -> str:
+def html_context(report: PairReport, *,
+                 alerts: Sequence[AlertPeriod] | None = None) -> dict[str, Any]:
+    """What report.html.j2 (and the dashboard's pair page) shows: charts drawn, lists cut."""
     from monitor.report import charts
 
     threshold = report.thresholds.overlap if report.thresholds else None
     sims = [i.finding.similarity for i in report.items if i.finding.similarity is not None]
+    firing = [(p.start, p.end or report.end) for p in alerts or ()]
     chart_svgs = {}
     if report.weekly:
-        chart_svgs["weekly"] = Markup(charts.weekly_overlap_chart(report.weekly,
-                                                                  report.alert_threshold))
+        chart_svgs["weekly"] = Markup(charts.weekly_overlap_chart(
+            report.weekly, report.alert_threshold, firing))
         chart_svgs["mix"] = Markup(charts.class_mix_chart(report.weekly))
     if sims:
         chart_svgs["similarity"] = Markup(charts.similarity_histogram(sims, threshold))
-    return str(_environment().get_template("report.html.j2").render(
-        r=report, charts=chart_svgs, classes=PostClass,
-        top=report.top_overlaps(25),
-        offline=report.flagged(PostClass.OFF_LINE)))
+    offline = report.flagged(PostClass.OFF_LINE)
+    hot = alert_weeks(report)
+    return {"r": report, "charts": chart_svgs, "classes": PostClass,
+            # Paraphrases first: they are the executive's own words repeating the brand, the
+            # finding a comms team can act on; retweets and shared links are listed apart.
+            "top": sorted(report.flagged(PostClass.OVERLAP),
+                          key=lambda i: -(i.finding.similarity or 0.0))[:TOP_LIMIT],
+            "echoes": report.flagged(PostClass.ECHO)[::-1][:TOP_LIMIT],
+            "offline": offline[-OFFLINE_LIMIT:],
+            "offline_more": max(0, len(offline) - OFFLINE_LIMIT),
+            "alert_weeks": hot, "alert_runs": alert_runs(hot), "alert_periods": alerts,
+            "weeks_with_posts": sum(1 for w in report.weekly if w.posts)}
+
+
+def render_html(report: PairReport, *, alerts: Sequence[AlertPeriod] | None = None) -> str:
+    """One self-contained, printable page: inline CSS and SVG, no script, nothing loaded."""
+    return str(template_environment().get_template("report.html.j2").render(
+        html_context(report, alerts=alerts)))
 
 
 def md_escape(text: str) -> str:
@@ -86,7 +196,7 @@ def md_escape(text: str) -> str:
 
 
 def render_md(report: PairReport) -> str:
-    env = _environment()
+    env = template_environment()
     env.autoescape = False
     env.filters["md"] = md_escape
     return str(env.get_template("report.md.j2").render(
@@ -110,7 +220,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def report_dict(report: PairReport) -> dict[str, Any]:
+def report_dict(report: PairReport, *,
+                alerts: Sequence[AlertPeriod] | None = None) -> dict[str, Any]:
+    """The report as plain JSON data. `alert_periods` is null when the alert history was not
+    consulted, a list (maybe empty) when it was."""
+    threshold = report.alert_threshold
     return {
         "pair": report.pair, "executive": list(report.executive),
         "corporate": list(report.corporate), "model": report.model,
@@ -119,10 +233,18 @@ def report_dict(report: PairReport) -> dict[str, Any]:
         "thresholds": _plain(report.thresholds),
         "totals": {"posts": report.totals.posts, "overlap_rate": report.totals.overlap_rate,
                    "counts": {c.value: n for c, n in report.totals.counts.items()}},
-        "weekly": [{"week": w.start.isoformat(), "posts": w.posts,
+        "alert_threshold": threshold,
+        "weekly": [{"week": w.start.isoformat(), "end": w.end.isoformat(), "posts": w.posts,
                     "overlap_rate": w.overlap_rate,
+                    "at_or_above_alert_threshold": bool(
+                        threshold is not None and w.overlap_rate is not None
+                        and w.overlap_rate >= threshold),
                     "counts": {c.value: n for c, n in w.counts.items()}}
                    for w in report.weekly],
+        "alert_periods": None if alerts is None else [
+            {"sequence": p.sequence, "start": p.start.isoformat(),
+             "end": p.end.isoformat() if p.end else None, "peak_rate": p.peak_rate,
+             "detail": p.detail} for p in alerts],
         "drift": _plain(report.drift),
         "posts": [{"finding": _plain(i.finding), "text": i.post.text, "url": post_url(i.post),
                    "nearest": ({"post_id": i.nearest.post_id, "account": i.nearest.account,
@@ -134,8 +256,9 @@ def report_dict(report: PairReport) -> dict[str, Any]:
     }
 
 
-def render_json(report: PairReport) -> str:
-    return json.dumps(report_dict(report), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+def render_json(report: PairReport, *, alerts: Sequence[AlertPeriod] | None = None) -> str:
+    return json.dumps(report_dict(report, alerts=alerts), ensure_ascii=False, indent=2,
+                      allow_nan=False) + "\n"
 
 
 def _cell(value: Any) -> str:
@@ -161,6 +284,13 @@ def render_csv(report: PairReport) -> str:
     return buf.getvalue()
 
 
-def render(report: PairReport, fmt: str) -> str:
-    renderers = {"html": render_html, "md": render_md, "json": render_json, "csv": render_csv}
+def render(report: PairReport, fmt: str, *,
+           alerts: Sequence[AlertPeriod] | None = None) -> str:
+    """The report in `fmt`; `alerts` (firing periods from the alert history) feed the HTML
+    timeline and the JSON."""
+    if fmt == "html":
+        return render_html(report, alerts=alerts)
+    if fmt == "json":
+        return render_json(report, alerts=alerts)
+    renderers = {"md": render_md, "csv": render_csv}
     return renderers[fmt](report)

@@ -10,6 +10,7 @@ import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from types import SimpleNamespace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -425,8 +426,10 @@ class Store:
     def findings(self, pair: str, model: str, *, since: datetime | None = None,
                  until: datetime | None = None) -> list[StoredFinding]:
         """Stored findings of a pair, oldest first, with their posts and nearest posts."""
+        # Plain column rows, not ORM objects: a year of findings loads several times faster.
+        fcols = [c.label(f"f_{c.name}") for c in FindingRow.__table__.c]
         with self.session() as s:
-            q = (select(FindingRow, PostRow, AccountRow.username)
+            q = (select(*fcols, *PostRow.__table__.c, AccountRow.username.label("username"))
                  .join(PostRow, PostRow.id == FindingRow.post_pk).join(AccountRow)
                  .where(FindingRow.pair == pair, FindingRow.model == model))
             if since is not None:
@@ -434,11 +437,17 @@ class Store:
             if until is not None:
                 q = q.where(FindingRow.created_at < until)
             q = q.order_by(FindingRow.created_at, FindingRow.post_pk)
-            rows = s.execute(q).all()
+            rows = []
+            for r in s.execute(q):
+                m = r._mapping
+                f = SimpleNamespace(**{c.name: m[f"f_{c.name}"]
+                                       for c in FindingRow.__table__.c})
+                p = SimpleNamespace(**{c.name: m[c] for c in PostRow.__table__.c})
+                rows.append((f, p, m["username"]))
         nearest = self.posts_by_ids([f.nearest_post_id for f, _, _ in rows if f.nearest_post_id])
         out = []
         for f, p, username in rows:
-            post = _post(p, username)
+            post = _post(p, username)  # type: ignore[arg-type]
             near = nearest.get(f.nearest_post_id) if f.nearest_post_id else None
             out.append(StoredFinding(
                 finding=Finding(

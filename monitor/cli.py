@@ -11,8 +11,6 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +18,10 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from monitor import __version__
+from monitor.cli_common import config_from as _config
+from monitor.cli_common import open_store as _store
+from monitor.cli_common import progress as _progress
+from monitor.cli_common import status as _status
 from monitor.errors import MonitorError, UsageError
 
 if TYPE_CHECKING:
@@ -57,53 +59,6 @@ def cli(ctx: click.Context, config_path: str | None, verbose: int) -> None:
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     ctx.obj = {"config_path": config_path}
-
-
-def _config(ctx: click.Context, *, required: bool = True) -> MonitorConfig:
-    from monitor.config import load_config
-
-    return load_config(ctx.obj.get("config_path"), required=required)
-
-
-@contextmanager
-def _store(cfg: MonitorConfig) -> Iterator[Store]:
-    from monitor.store import Store
-
-    store = Store.open(cfg.database_url())
-    try:
-        yield store
-    finally:
-        store.close()
-
-
-@contextmanager
-def _progress(label: str, enabled: bool = True) -> Iterator[Callable[[int, int], None]]:
-    """A rich progress bar on a terminal; silent otherwise (logs, CI, pipes)."""
-    if not enabled or not sys.stderr.isatty():
-        yield lambda done, total: None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    with Progress("[progress.description]{task.description}", BarColumn(),
-                  MofNCompleteColumn(), TimeRemainingColumn(), transient=True) as bar:
-        task = bar.add_task(label, total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
-
-
-@contextmanager
-def _status(label: str) -> Iterator[None]:
-    """A spinner on a terminal while a step without countable progress runs."""
-    if not sys.stderr.isatty():
-        yield
-        return
-    from rich.console import Console
-
-    with Console(stderr=True).status(label):
-        yield
 
 
 def _encoder(cfg: MonitorConfig) -> Any:

@@ -8,14 +8,15 @@ line and an exit code.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
+from monitor.cli_common import config_from as _config
+from monitor.cli_common import open_store as _store
 from monitor.errors import ConfigError, DeliveryError, UsageError
 
 if TYPE_CHECKING:
@@ -23,23 +24,6 @@ if TYPE_CHECKING:
     from monitor.notify.digest import DigestEmail, QueuedDigest
     from monitor.notify.outbox import DeliveryReport
     from monitor.store import Store
-
-
-def _config(ctx: click.Context) -> MonitorConfig:
-    from monitor.config import load_config
-
-    return load_config(ctx.obj.get("config_path"))
-
-
-@contextmanager
-def _store(cfg: MonitorConfig) -> Iterator[Store]:
-    from monitor.store import Store
-
-    store = Store.open(cfg.database_url())
-    try:
-        yield store
-    finally:
-        store.close()
 
 
 def _parse_day(text: str) -> date:

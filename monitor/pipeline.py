@@ -211,6 +211,8 @@ def _calibrate_pair(store: Store, pair: PairConfig, model: str, rails: Guardrail
                     corp_vecs, _seconds(corp_posts), [sp.post.text for sp in corp_posts],
                     rails.vectors, lag_days=lag_days)
     if cal is None:
+        # Too little history: remember the size, so the next try waits for a tenth more posts.
+        store.save_calibration(pair.name, model, {"posts": size, "insufficient": True})
         return None
     values = _calibration_dict(cal, size)
     store.save_calibration(pair.name, model, values)

@@ -24,6 +24,7 @@ prints as one JSON object on its last line:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -148,10 +149,8 @@ class Peak:
         self.figures: dict[str, float] = {}
 
     def reset(self) -> None:
-        try:
+        with contextlib.suppress(OSError):  # not Linux: peaks then accumulate across steps
             Path("/proc/self/clear_refs").write_text("5")
-        except OSError:
-            pass
 
     def record(self, step: str) -> None:
         for line in Path("/proc/self/status").read_text().splitlines():
@@ -184,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     new_day = corpus(max(args.posts // days, 10), 1, seed=1,
                      start=START + timedelta(days=days))
     encoder = make_encoder(args.model)
-    model = encoder._load() if hasattr(encoder, "_load") else None  # noqa: SLF001
+    model = encoder._load() if hasattr(encoder, "_load") else None
     texts = [embedding_text(p.text) for p in posts]
 
     peak.reset()

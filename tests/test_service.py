@@ -35,8 +35,8 @@ PARIS = ZoneInfo("Europe/Paris")
 
 
 def test_lock_refuses_a_second_service(db_url: str) -> None:
-    from monitor.store.lock import service_lock
     from monitor.store import Store
+    from monitor.store.lock import service_lock
 
     Store.open(db_url).close()
     with service_lock(db_url):

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _RT = re.compile(r"^RT @\w+:\s*")
 _URL = re.compile(r"https?://\S+|\bwww\.\S+")
 _MENTION = re.compile(r"@\w+")
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 _SPACES = re.compile(r"\s+")
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+_NON_WORD = re.compile(r"[\W_]+")
 
 # Function words of French and English: they make every pair of posts look alike.
 STOPWORDS = frozenset("""
@@ -33,16 +36,15 @@ def embedding_text(text: str) -> str:
 
 def fold(text: str) -> str:
     """Lowercase without accents, for lexical comparison across spellings."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    # Regexes run in C: several times faster than a Python loop over every character.
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text.casefold()))
 
 
+@lru_cache(maxsize=65536)  # each post is compared several times (shingles, shared terms)
 def lexical_text(text: str) -> str:
     """Folded text without prefix, URLs and mentions, punctuation turned into spaces."""
     text = _MENTION.sub(" ", _URL.sub(" ", _RT.sub("", text)))
-    text = fold(text)
-    text = "".join(ch if ch.isalnum() else " " for ch in text)
-    return _SPACES.sub(" ", text).strip()
+    return _SPACES.sub(" ", _NON_WORD.sub(" ", fold(text))).strip()
 
 
 def terms(text: str) -> list[str]:

@@ -349,11 +349,26 @@ def demo(ctx: click.Context, output: str) -> None:
     click.secho(f"Report: {result.html.resolve()}", fg="green", bold=True)
     click.echo(f"Also:   {result.markdown.resolve()}")
     cfg = result.config.resolve()
+    prog = _how_to_call()
     click.echo("\nNext, try:")
-    click.echo(f"  monitor --config {cfg} status")
-    click.echo(f"  monitor --config {cfg} check --at 2026-09-30 "
+    click.echo(f"  {prog} --config {cfg} status")
+    click.echo(f"  {prog} --config {cfg} check --at 2026-09-30 "
                "\"Notre Lanterne Nomade arrive: 40 h d'autonomie, laiton recyclé\"")
-    click.echo(f"  monitor --config {cfg} report --since 2026-09-01 --format md")
+    click.echo(f"  {prog} --config {cfg} report --since 2026-09-01 --format md")
+
+
+def _how_to_call() -> str:
+    """`monitor` when that is on PATH, else the path it was run by (e.g. .venv/bin/monitor)."""
+    import shutil
+
+    argv0 = Path(sys.argv[0])
+    if argv0.name != "monitor" or (shutil.which("monitor") and Path(
+            shutil.which("monitor") or "").resolve() == argv0.resolve()):
+        return "monitor"
+    try:
+        return str(argv0.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(argv0.resolve())
 
 
 def _register_commands() -> None:

@@ -93,17 +93,22 @@ def _seconds(posts: Sequence[StoredPost]) -> np.ndarray:
 _RAILS_CACHE: dict[tuple[str, tuple[tuple[str, str], ...]], Guardrails] = {}
 
 
-def guardrails(pair: PairConfig, encoder: Encoder) -> Guardrails:
-    """The pair's off-limits examples as vectors; encoded once per model and phrase set."""
+def guardrails(pair: PairConfig, encoder: Encoder, *,
+               with_texts: Sequence[str] = ()) -> tuple[Guardrails, np.ndarray | None]:
+    """The pair's off-limits examples as vectors, encoded once per model and phrase set; texts
+    given in `with_texts` are encoded in the same call (one encode for a draft check)."""
     topics = pair.offlimits_topics()
     phrases = tuple((topic, phrase) for topic, examples in topics.items() for phrase in examples)
     key = (encoder.model_id, phrases)
-    if key not in _RAILS_CACHE:
-        if not phrases:
-            return Guardrails(np.zeros((0, 1), dtype=np.float32), ())
-        vecs = encoder.encode([p for _, p in phrases])
-        _RAILS_CACHE[key] = Guardrails(vecs, tuple(t for t, _ in phrases))
-    return _RAILS_CACHE[key]
+    extra: np.ndarray | None = None
+    if key not in _RAILS_CACHE and phrases:
+        vecs = encoder.encode([*with_texts, *(p for _, p in phrases)])
+        extra = vecs[:len(with_texts)] if with_texts else None
+        _RAILS_CACHE[key] = Guardrails(vecs[len(with_texts):], tuple(t for t, _ in phrases))
+    elif with_texts:
+        extra = encoder.encode(list(with_texts))
+    rails = _RAILS_CACHE.get(key) or Guardrails(np.zeros((0, 1), dtype=np.float32), ())
+    return rails, extra
 
 
 def thresholds_for(pair: PairConfig, cfg: MonitorConfig, calibration: dict | None) -> Thresholds:
@@ -150,7 +155,7 @@ def analyse_pair(store: Store, cfg: MonitorConfig, pair: PairConfig, encoder: En
     lag_days = pair.lag_days or cfg.analysis.lag_days
     lag = timedelta(days=lag_days)
     embed_pending(store, encoder, pair.accounts)
-    rails = guardrails(pair, encoder)
+    rails, _ = guardrails(pair, encoder)
 
     calibration = store.calibration(pair.name, model)
     size = store.count_posts_of(pair.accounts)
@@ -310,12 +315,13 @@ def check_draft(store: Store, cfg: MonitorConfig, pair: PairConfig, encoder: Enc
     embed_pending(store, encoder, pair.corporate)
     corp_vecs = store.load_vectors(model, [sp.pk for sp in corp])
     draft = Post(post_id="0", account=pair.executive[0], created_at=now, text=text)
-    vec = encoder.encode([embedding_text(text)])
+    rails, vec = guardrails(pair, encoder, with_texts=[embedding_text(text)])
+    assert vec is not None
     thresholds = thresholds_for(pair, cfg, store.calibration(pair.name, model))
     centroids = topic_centroids(corp_vecs) if len(corp) else None
     finding = classify([draft], vec, [sp.post for sp in corp], corp_vecs, thresholds,
                        corporate_accounts=pair.corporate, centroids=centroids,
-                       guardrails=guardrails(pair, encoder))[0]
+                       guardrails=rails)[0]
     in_window = [i for i, sp in enumerate(corp) if abs(sp.post.created_at - now) <= lag]
     sims = corp_vecs[in_window] @ vec[0] if in_window else np.zeros(0)
     order = np.argsort(-sims)[:limit]

@@ -1,0 +1,178 @@
+"""The store's analysis side: vectors per (post, model), findings, calibrations, small facts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+from sqlalchemy import delete, func, insert, select
+
+from monitor.errors import StoreError
+from monitor.models import Finding, PostClass
+from monitor.store.base import StoreBase
+from monitor.store.rows import StoredFinding, StoredPost, _aware, _chunks, _now, _post
+from monitor.store.schema import (
+    AccountRow,
+    CalibrationRow,
+    EmbeddingRow,
+    FindingRow,
+    KeyValueRow,
+    PostRow,
+)
+
+
+class AnalysisRepository(StoreBase):
+    """Vectors, findings and calibrations (the store's tables the analysis reads and writes)."""
+
+    # -- embeddings ----------------------------------------------------------------------------
+
+    def posts_missing_vectors(self, model: str,
+                              accounts: Iterable[str] | None = None) -> list[StoredPost]:
+        """Posts with no vector for `model`, or whose text changed since it was computed."""
+        with self.session() as s:
+            q = (select(PostRow, AccountRow.username).join(AccountRow)
+                 .outerjoin(EmbeddingRow, (EmbeddingRow.post_pk == PostRow.id)
+                            & (EmbeddingRow.model == model))
+                 .where((EmbeddingRow.post_pk.is_(None))
+                        | (EmbeddingRow.text_hash != PostRow.text_hash)))
+            if accounts is not None:
+                q = q.where(AccountRow.id.in_(self._account_ids(s, accounts)))
+            q = q.order_by(PostRow.id)
+            return [StoredPost(row.id, _post(row, username), row.text_hash)
+                    for row, username in s.execute(q)]
+
+    def save_vectors(self, model: str, items: Sequence[tuple[int, str, np.ndarray]]) -> None:
+        """Store float32 vectors for (post pk, text hash) in one transaction."""
+        with self.session() as s:
+            pks = [pk for pk, _, _ in items]
+            for chunk in _chunks(pks):
+                s.execute(delete(EmbeddingRow).where(EmbeddingRow.model == model,
+                                                     EmbeddingRow.post_pk.in_(chunk)))
+            if items:  # one executemany, not an ORM object per vector
+                s.execute(insert(EmbeddingRow), [
+                    {"post_pk": pk, "model": model, "text_hash": h, "dim": int(vec.shape[0]),
+                     "vector": np.asarray(vec, dtype=np.float32).tobytes()}
+                    for pk, h, vec in items])
+
+    def load_vectors(self, model: str, pks: Sequence[int]) -> np.ndarray:
+        """Vectors for `pks` in that order, as a float32 matrix; raises if any is missing."""
+        found: dict[int, bytes] = {}
+        dim = 0
+        with self.session() as s:
+            for chunk in _chunks(list(pks), 2000):
+                for pk, d, blob in s.execute(select(EmbeddingRow.post_pk, EmbeddingRow.dim,
+                                                    EmbeddingRow.vector)
+                                             .where(EmbeddingRow.model == model,
+                                                    EmbeddingRow.post_pk.in_(chunk))):
+                    found[pk] = blob
+                    dim = d
+        missing = [pk for pk in pks if pk not in found]
+        if missing:
+            raise StoreError(f"{len(missing)} posts have no vector for model {model!r}; run "
+                             "`monitor analyse` to compute them.")
+        if not pks:
+            return np.zeros((0, dim), dtype=np.float32)
+        return np.frombuffer(b"".join(found[pk] for pk in pks), dtype=np.float32).reshape(
+            len(pks), dim)
+
+    def count_vectors(self, model: str | None = None) -> int:
+        with self.session() as s:
+            q = select(func.count()).select_from(EmbeddingRow)
+            if model is not None:
+                q = q.where(EmbeddingRow.model == model)
+            return int(s.scalar(q) or 0)
+
+    # -- findings ------------------------------------------------------------------------------
+
+    def save_findings(self, pair: str, model: str,
+                      items: Sequence[tuple[int, str, str, Finding]]) -> None:
+        """Replace the findings of (pair, model) for the given posts: (pk, text hash,
+        thresholds key, finding)."""
+        now = _now()
+        with self.session() as s:
+            pks = [pk for pk, _, _, _ in items]
+            for chunk in _chunks(pks):
+                s.execute(delete(FindingRow).where(FindingRow.pair == pair,
+                                                   FindingRow.model == model,
+                                                   FindingRow.post_pk.in_(chunk)))
+            if items:  # one executemany, not an ORM object per finding
+                s.execute(insert(FindingRow), [dict(
+                    pair=pair, model=model, post_pk=pk, created_at=f.created_at,
+                    post_class=f.post_class.value, reason=f.reason, similarity=f.similarity,
+                    lexical=f.lexical, nearest_post_id=f.nearest_id,
+                    line_similarity=f.line_similarity, offlimits_topic=f.offlimits_topic,
+                    offlimits_similarity=f.offlimits_similarity,
+                    shared_terms=list(f.shared_terms), text_hash=h, thresholds_key=key,
+                    analysed_at=now) for pk, h, key, f in items])
+
+    def findings(self, pair: str, model: str, *, since: datetime | None = None,
+                 until: datetime | None = None) -> list[StoredFinding]:
+        """Stored findings of a pair, oldest first, with their posts and nearest posts."""
+        # Plain column rows, not ORM objects: a year of findings loads several times faster.
+        fcols = [c.label(f"f_{c.name}") for c in FindingRow.__table__.c]
+        with self.session() as s:
+            q = (select(*fcols, *PostRow.__table__.c, AccountRow.username.label("username"))
+                 .join(PostRow, PostRow.id == FindingRow.post_pk).join(AccountRow)
+                 .where(FindingRow.pair == pair, FindingRow.model == model))
+            if since is not None:
+                q = q.where(FindingRow.created_at >= since)
+            if until is not None:
+                q = q.where(FindingRow.created_at < until)
+            q = q.order_by(FindingRow.created_at, FindingRow.post_pk)
+            rows = []
+            for r in s.execute(q):
+                m = r._mapping
+                f = SimpleNamespace(**{c.name: m[f"f_{c.name}"]
+                                       for c in FindingRow.__table__.c})
+                p = SimpleNamespace(**{c.name: m[c] for c in PostRow.__table__.c})
+                rows.append((f, p, m["username"]))
+        nearest = self.posts_by_ids([f.nearest_post_id for f, _, _ in rows if f.nearest_post_id])
+        out = []
+        for f, p, username in rows:
+            post = _post(p, username)  # type: ignore[arg-type]
+            near = nearest.get(f.nearest_post_id) if f.nearest_post_id else None
+            out.append(StoredFinding(
+                finding=Finding(
+                    post_id=p.post_id, account=username, created_at=_aware(f.created_at)
+                    or post.created_at, post_class=PostClass(f.post_class), reason=f.reason,
+                    similarity=f.similarity, lexical=f.lexical, nearest_id=f.nearest_post_id,
+                    nearest_account=near.account if near else None,
+                    line_similarity=f.line_similarity, offlimits_topic=f.offlimits_topic,
+                    offlimits_similarity=f.offlimits_similarity,
+                    shared_terms=tuple(f.shared_terms or ())),
+                post=post, nearest=near, text_hash=f.text_hash,
+                thresholds_key=f.thresholds_key))
+        return out
+
+    # -- calibration and small facts -----------------------------------------------------------
+
+    def save_calibration(self, pair: str, model: str, values: dict[str, Any]) -> None:
+        with self.session() as s:
+            row = s.get(CalibrationRow, (pair, model))
+            if row is None:
+                s.add(CalibrationRow(pair=pair, model=model, computed_at=_now(), values=values))
+            else:
+                row.values = values
+                row.computed_at = _now()
+
+    def calibration(self, pair: str, model: str) -> dict[str, Any] | None:
+        with self.session() as s:
+            row = s.get(CalibrationRow, (pair, model))
+            return dict(row.values) if row else None
+
+    def get_value(self, key: str) -> dict[str, Any] | None:
+        with self.session() as s:
+            row = s.get(KeyValueRow, key)
+            return dict(row.value) if row else None
+
+    def set_value(self, key: str, value: dict[str, Any]) -> None:
+        with self.session() as s:
+            row = s.get(KeyValueRow, key)
+            if row is None:
+                s.add(KeyValueRow(key=key, value=value, updated_at=_now()))
+            else:
+                row.value = value
+                row.updated_at = _now()

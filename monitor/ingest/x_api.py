@@ -12,7 +12,6 @@ tweepy logs request headers at DEBUG level, so it must never hold the real token
 from __future__ import annotations
 
 import contextlib
-import html
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -28,8 +27,7 @@ from requests.adapters import HTTPAdapter
 from requests.utils import get_environ_proxies
 
 from monitor.errors import AuthError, SourceError
-from monitor.ingest.entities import parse_iso
-from monitor.models import Post, PostKind
+from monitor.ingest.x_posts import TimelinePage, parse_page
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +44,6 @@ USER_FIELDS = ["username", "protected"]
 BACKOFF_CAP_S = 60.0
 RESET_UNKNOWN_WAIT_S = 60.0  # a 429 without x-rate-limit-reset: X windows are 15 minutes
 TOKEN_PLACEHOLDER = "[added-when-sent]"  # what tweepy sees (and logs) instead of the token
-KIND_BY_REF = {"retweeted": PostKind.RETWEET, "quoted": PostKind.QUOTE,
-               "replied_to": PostKind.REPLY}
 TOKEN_HELP = ("Check X_BEARER_TOKEN: copy the Bearer Token of your app again from the X "
               "developer portal (Projects & Apps > your app > Keys and tokens), set it in the "
               "environment or the .env file beside the config, and run again.")
@@ -106,18 +102,6 @@ class Unresolved:
 class UserLookup:
     users: tuple[XUser, ...]
     unresolved: tuple[Unresolved, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class TimelinePage:
-    """One page of a timeline, newest first. `reads` is what X bills: posts returned."""
-
-    posts: tuple[Post, ...]
-    reads: int
-    newest_id: str | None
-    oldest_id: str | None
-    next_token: str | None
-    owner_username: str | None
 
 
 class _XAdapter(HTTPAdapter):
@@ -364,77 +348,3 @@ def _lookup_status(error: Mapping[str, Any]) -> str:
     if "not authorized" in detail or title == "Authorization Error":
         return "protected"
     return "not found"
-
-
-def parse_page(body: Mapping[str, Any], account: str) -> TimelinePage:
-    """X's timeline JSON -> a page of Posts; KeyError/TypeError/ValueError if malformed."""
-    meta = body["meta"]
-    data = body.get("data") or []
-    if not isinstance(data, list) or not isinstance(meta, dict):
-        raise TypeError("'data' must be a list and 'meta' an object")
-    includes = body.get("includes") or {}
-    tweets = {str(t["id"]): t for t in includes.get("tweets") or []}
-    users = {str(u["id"]): str(u["username"]) for u in includes.get("users") or []}
-    owner = next((users[str(t["author_id"])] for t in data
-                  if str(t.get("author_id")) in users), None)
-    posts = tuple(post_from_api(t, owner or account, tweets, users) for t in data)
-    ids = sorted((p.post_id for p in posts), key=int)
-    return TimelinePage(posts=posts, reads=len(data), newest_id=ids[-1] if ids else None,
-                        oldest_id=ids[0] if ids else None, next_token=meta.get("next_token"),
-                        owner_username=owner)
-
-
-def post_from_api(tweet: Mapping[str, Any], account: str, tweets: Mapping[str, Any],
-                  users: Mapping[str, str]) -> Post:
-    """One X v2 tweet object (with the page's includes) -> Post."""
-    post_id = str(tweet["id"])
-    if not post_id.isdigit():
-        raise ValueError(f"post id {post_id!r} is not numeric")
-    refs = [(str(r["type"]), str(r["id"])) for r in tweet.get("referenced_tweets") or []]
-    # A retweet is the plainest relation, then a quote (which may also be a reply).
-    refs.sort(key=lambda r: list(KIND_BY_REF).index(r[0]) if r[0] in KIND_BY_REF else 9)
-    kind = KIND_BY_REF.get(refs[0][0], PostKind.ORIGINAL) if refs else PostKind.ORIGINAL
-    ref_accounts = [users[str(tweets[rid]["author_id"])] for _, rid in refs
-                    if rid in tweets and str(tweets[rid].get("author_id")) in users]
-    entities = tweet.get("entities") or {}
-    text = _expand(str(tweet["text"]), entities)
-    if kind == PostKind.RETWEET and refs[0][1] in tweets:
-        # X cuts a retweet's text to "RT @x: ..." at 140 characters; the original is whole.
-        original = tweets[refs[0][1]]
-        author = users.get(str(original.get("author_id"))) or _rt_author(text)
-        original_entities = original.get("entities") or {}
-        text = f"RT @{author}: " + _expand(str(original["text"]), original_entities)
-        entities = _merge(entities, original_entities)
-    edits = tuple(str(i) for i in tweet.get("edit_history_tweet_ids") or ())
-    return Post(
-        post_id=post_id, account=account, created_at=parse_iso(str(tweet["created_at"])),
-        text=text, lang=tweet.get("lang") or None, kind=kind,
-        referenced_ids=tuple(dict.fromkeys(rid for _, rid in refs)),
-        referenced_accounts=tuple(dict.fromkeys(ref_accounts)),
-        urls=tuple(dict.fromkeys(str(u.get("expanded_url") or u["url"])
-                                 for u in entities.get("urls") or [])),
-        hashtags=tuple(dict.fromkeys(str(h["tag"]) for h in entities.get("hashtags") or [])),
-        mentions=tuple(dict.fromkeys(str(m["username"])
-                                     for m in entities.get("mentions") or [])),
-        edit_history=edits if len(edits) > 1 else (),
-        author_id=str(tweet["author_id"]) if tweet.get("author_id") else None)
-
-
-def _expand(text: str, entities: Mapping[str, Any]) -> str:
-    """X escapes &, < and > in v2 text; links are t.co: store the readable, expanded text,
-    as the archive importer does, so one post reads the same from either source."""
-    text = html.unescape(text)
-    for url in entities.get("urls") or []:
-        short, full = url.get("url"), url.get("expanded_url")
-        if short and full:
-            text = text.replace(str(short), str(full))
-    return text
-
-
-def _merge(own: Mapping[str, Any], original: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: [*(own.get(key) or []), *(original.get(key) or [])]
-            for key in ("urls", "hashtags", "mentions")}
-
-
-def _rt_author(text: str) -> str:
-    return text[4:].split(":", 1)[0] if text.startswith("RT @") else "unknown"

@@ -311,8 +311,18 @@ def status(ctx: click.Context, as_json: bool) -> None:
                       s.since_id or "–")
     console = Console()
     console.print(table)
-    for key, value in extra.items():
-        console.print(f"{key}: {json.dumps(value, ensure_ascii=False)}")
+    budget, outbox = extra["budget"], extra["outbox"]
+    cap = budget.get("monthly_read_cap")
+    console.print(
+        f"X reads in {budget['month']}: {budget['reads']:,} (projected "
+        f"{budget['projected_reads']:,} by month end), estimated "
+        f"${budget['estimated_cost']:.2f} (projected ${budget['projected_cost']:.2f})"
+        + (f"; cap {cap:,}" if cap is not None else "")
+        + (" — PAUSED: cap reached" if budget.get("paused") else ""), markup=False)
+    line = f"Outbox: {outbox['pending']} message(s) waiting, {outbox['sent']} sent"
+    if outbox.get("last_error"):
+        line += f"; last error ({outbox['last_error_at']}): {outbox['last_error']}"
+    console.print(line, markup=False)
 
 
 def _status_extras(cfg: MonitorConfig, store: Store) -> dict[str, Any]:

@@ -12,7 +12,15 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from monitor.errors import ConfigError
 
@@ -117,6 +125,35 @@ class ScheduleConfig(_Strict):
     ingest_every: str = "30m"
     digest_at: str = "08:00"
 
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not a time zone; use an IANA name such as "
+                             "Europe/Paris or UTC") from None
+        return value
+
+    @field_validator("ingest_every")
+    @classmethod
+    def _every(cls, value: str) -> str:
+        _check_duration(value)
+        return value
+
+    @field_validator("digest_at")
+    @classmethod
+    def _at(cls, value: str) -> str:
+        import re
+
+        match = re.fullmatch(r"(\d{1,2}):(\d{2})(?::(\d{2}))?", value.strip())
+        if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59 or (
+                match.group(3) and int(match.group(3)) > 59):
+            raise ValueError(f"{value!r} is not a time of day; use HH:MM, e.g. 08:00")
+        return value
+
 
 class EmailConfig(_Strict):
     smtp_host: str = "localhost"
@@ -136,6 +173,20 @@ class AlertsConfig(_Strict):
     for_evaluations: int = Field(2, ge=1)
     repeat_interval: str = "24h"
     min_posts: int = Field(5, ge=1)
+
+    @field_validator("repeat_interval")
+    @classmethod
+    def _repeat(cls, value: str) -> str:
+        _check_duration(value)
+        return value
+
+    @model_validator(mode="after")
+    def _hysteresis(self) -> AlertsConfig:
+        if self.recover_threshold is not None and self.recover_threshold >= self.threshold:
+            raise ValueError(f"recover_threshold ({self.recover_threshold}) must be below "
+                             f"threshold ({self.threshold}): an alert resolves when the rate "
+                             "falls under it")
+        return self
 
 
 class Secrets(BaseModel):
@@ -236,7 +287,7 @@ def parse_config(raw: dict[str, Any], *, source: str = "<config>") -> MonitorCon
         problems = []
         for err in exc.errors():
             key = _dotted(err["loc"], raw)
-            msg = err["msg"]
+            msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 msg = "unknown setting (check its spelling; secrets belong in the environment)"
             problems.append(f"{key}: {msg}")
@@ -284,6 +335,14 @@ def load_secrets() -> Secrets:
         webhook_url=get("MONITOR_WEBHOOK_URL"),
         dashboard_token=get("MONITOR_DASHBOARD_TOKEN"),
     )
+
+
+def _check_duration(text: str) -> None:
+    try:
+        parse_duration(text)
+    except ConfigError:
+        raise ValueError(f"{text!r} is not a duration; use a number and a unit, e.g. 90s, "
+                         "30m, 24h, 7d") from None
 
 
 def parse_duration(text: str, *, what: str = "duration") -> float:

@@ -198,3 +198,26 @@ def test_hostile_post_text_is_escaped_everywhere(tmp_path: Path) -> None:
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "<script>" not in md and "<img" not in md and "\\| \\*\\*bold" in md
+
+
+@pytest.mark.parametrize(("toml", "expected"), [
+    ('[schedule]\ntimezone = "Europe/Pariss"\n', "schedule.timezone: 'Europe/Pariss' is not a"),
+    ('[schedule]\ningest_every = "30x"\n', "schedule.ingest_every: '30x' is not a duration"),
+    ('[schedule]\ndigest_at = "25:00"\n', "schedule.digest_at: '25:00' is not a time of day"),
+    ('[alerts]\nthreshold = 0.3\nrecover_threshold = 0.5\n', "must be below threshold"),
+    ('[email]\nsecurity = "tls"\n', "email.security"),
+    ('[database]\nurl = 5\n', "database.url"),
+])
+def test_service_settings_are_validated_on_load(tmp_path: Path, toml: str, expected: str) -> None:
+    cfg = tmp_path / "monitor.toml"
+    cfg.write_text(toml, encoding="utf-8")
+    result = run("--config", str(cfg), "status")
+    assert result.returncode == 2
+    assert expected in result.stderr and "Traceback" not in result.stderr
+
+
+def test_example_config_is_valid() -> None:
+    from monitor.config import load_config
+
+    cfg = load_config(ROOT / "config" / "monitor.example.toml")
+    assert cfg.pairs[0].name == "maison-lumiere" and cfg.model.name == "use-multilingual"

@@ -134,7 +134,9 @@ def classify(exec_posts: Sequence[Post], exec_vecs: np.ndarray, corp_posts: Sequ
                        f"{thresholds.offline:.2f})", **explain, **common))
             continue
         findings.append(Finding(post_class=PostClass.COMPLEMENTARY,
-                                reason="own voice on the brand's themes", **explain, **common))
+                                reason=("own voice on the brand's themes" if nearest is not None
+                                        else "no corporate post within the lag window"),
+                                **explain, **common))
     return findings
 
 

@@ -56,20 +56,27 @@ def import_archive(store: Store, path: str | Path, account: str | None) -> Impor
 
 def embed_pending(store: Store, encoder: Encoder, accounts: Sequence[str] | None = None,
                   progress: Progress | None = None, batch: int = 512) -> int:
-    """Compute vectors for posts that have none for this model (or whose text changed).
+    """Compute vectors for posts that have none for this model (or whose text changed);
+    return how many posts got a vector.
 
-    Vectors are saved batch by batch, so an interrupted run keeps what it computed.
+    Each distinct text is encoded once: a retweet reads exactly like the post it copies, so it
+    shares its vector. Vectors are saved batch by batch, so an interrupted run keeps what it
+    computed.
     """
     pending = store.posts_missing_vectors(encoder.model_id, accounts)
+    groups: dict[str, list[StoredPost]] = {}
+    for sp in pending:
+        groups.setdefault(embedding_text(sp.post.text), []).append(sp)
     # Batches of similar length waste no padding: as fast as one encode call over everything.
-    pending.sort(key=lambda sp: len(sp.post.text))
+    texts = sorted(groups, key=len)
     done = 0
-    for start in range(0, len(pending), batch):
-        chunk = pending[start:start + batch]
-        vecs = encoder.encode([embedding_text(sp.post.text) for sp in chunk])
-        store.save_vectors(encoder.model_id, [(sp.pk, sp.text_hash, vecs[i])
-                                              for i, sp in enumerate(chunk)])
-        done += len(chunk)
+    for start in range(0, len(texts), batch):
+        chunk = texts[start:start + batch]
+        vecs = encoder.encode(chunk)
+        items = [(sp.pk, sp.text_hash, vecs[i]) for i, text in enumerate(chunk)
+                 for sp in groups[text]]
+        store.save_vectors(encoder.model_id, items)
+        done += len(items)
         if progress:
             progress(done, len(pending))
     return done

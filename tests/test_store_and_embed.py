@@ -88,3 +88,30 @@ def test_unknown_model_is_a_clear_error() -> None:
 
     with pytest.raises(ModelError, match=r"cannot load .* offline"):
         make_encoder("/nonexistent/model-folder").encode(["x"])
+
+
+class CountingEncoder:
+    """The real multilingual encoder, counting the texts it is asked to encode."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+        self.model_id = inner.model_id  # type: ignore[attr-defined]
+        self.texts: list[str] = []
+
+    def encode(self, texts: list[str], *, progress: object = None) -> np.ndarray:
+        self.texts += list(texts)
+        return self.inner.encode(texts)  # type: ignore[attr-defined, no-any-return]
+
+
+def test_a_retweet_shares_the_vector_of_the_post_it_copies(store: Store,
+                                                            use_encoder: object) -> None:
+    text = "Lanterne Nomade est disponible en boutique et en ligne dès aujourd'hui."
+    store.import_posts([_post("1", text, account="brand"),
+                        _post("2", f"RT @brand: {text}", hours=1),
+                        _post("3", "Tout autre chose : randonnée ce week-end.", hours=2)],
+                       source="t")
+    counting = CountingEncoder(use_encoder)
+    assert embed_pending(store, counting) == 3  # type: ignore[arg-type]
+    assert sorted(counting.texts) == sorted([text, "Tout autre chose : randonnée ce week-end."])
+    vecs = store.load_vectors(counting.model_id, [sp.pk for sp in store.posts()])
+    assert np.array_equal(vecs[0], vecs[1]) and not np.array_equal(vecs[0], vecs[2])

@@ -105,8 +105,10 @@ def corpus(n_posts: int, days: int, *, seed: int = 0, exec_name: str = "claire_m
         lang = "fr" if rng.random() < 0.6 else "en"
         if rng.random() < 0.55:
             url = f"https://maisonlumiere.fr/journal/{i}" if rng.random() < 0.3 else None
-            p = Post(pid, corp_name, when, sentence(rng, lang) + (f" {i}" if i % 7 == 0 else ""),
-                     lang=lang, urls=(url,) if url else ())
+            # A number makes every corporate text distinct: only retweets repeat a text, as
+            # on X (the encoder shares one vector between a post and its retweets).
+            p = Post(pid, corp_name, when, f"{sentence(rng, lang)} ({i})", lang=lang,
+                     urls=(url,) if url else ())
             corp_recent = [*corp_recent[-20:], p]
         else:
             roll = rng.random()
@@ -118,8 +120,10 @@ def corpus(n_posts: int, days: int, *, seed: int = 0, exec_name: str = "claire_m
             elif corp_recent and roll < 0.25:
                 src = rng.choice(corp_recent[-5:])
                 words = src.text.split()
-                rng.shuffle(words[:4])
-                p = Post(pid, exec_name, when, "Fière : " + " ".join(words), lang=src.lang)
+                head = words[:4]
+                rng.shuffle(head)  # a light rewording of the corporate post
+                p = Post(pid, exec_name, when, "Fière : " + " ".join(head + words[4:]),
+                         lang=src.lang)
             elif roll < 0.35:
                 p = Post(pid, exec_name, when, rng.choice(PERSONAL) + f" ({i})", lang="fr")
             else:

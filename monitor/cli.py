@@ -11,7 +11,7 @@ import json
 import logging
 import os
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -65,23 +65,6 @@ def _encoder(cfg: MonitorConfig) -> Any:
     from monitor.embed import make_encoder
 
     return make_encoder(cfg.model.name, batch_size=cfg.model.batch_size)
-
-
-def parse_since(text: str, now: datetime) -> datetime:
-    """'30d', '12w', '24h' back from now, or an ISO date."""
-    from monitor.config import parse_duration
-    from monitor.errors import ConfigError
-
-    try:
-        return now - timedelta(seconds=parse_duration(text, what="--since"))
-    except ConfigError:
-        pass
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"--since {text!r}: use a duration such as 30d or 12w, or a date "
-                         "such as 2026-09-01.") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 # -- commands ----------------------------------------------------------------------------------
@@ -193,14 +176,15 @@ def report(ctx: click.Context, pair_name: str | None, since: str, until_text: st
     Example: monitor report --pair maison-lumiere --since 30d --format html -o report.html
     """
     from monitor import pipeline
+    from monitor.config import parse_moment
     from monitor.report.render import alert_periods, render
     from monitor.store import notify_repo
 
     cfg = _config(ctx)
     pair = _one_pair(cfg, pair_name)
     now = datetime.now(UTC)
-    start = parse_since(since, now)
-    end = parse_since(until_text, now) if until_text else None
+    start = parse_moment(since, now, what="--since")
+    end = parse_moment(until_text, now, what="--until") if until_text else None
     with _status(f"Building the {fmt} report of {pair.name}"), _store(cfg) as store:
         rep = pipeline.build_report(store, cfg, pair, since=start, until=end, now=now)
         periods = alert_periods(notify_repo.alert_events(store, pair.name), start=rep.start,
@@ -241,17 +225,11 @@ def check(ctx: click.Context, draft: str, pair_name: str | None, at_text: str | 
     Example: monitor check "Fière de notre nouvelle lampe" --pair maison-lumiere
     """
     from monitor import pipeline
+    from monitor.config import parse_moment
 
     cfg = _config(ctx)
     pair = _one_pair(cfg, pair_name)
-    at = None
-    if at_text:
-        try:
-            at = datetime.fromisoformat(at_text.replace("Z", "+00:00"))
-        except ValueError:
-            raise UsageError(f"--at {at_text!r}: use a date or time such as 2026-10-06 or "
-                             "2026-10-06T09:00+02:00") from None
-        at = at if at.tzinfo else at.replace(tzinfo=UTC)
+    at = parse_moment(at_text, datetime.now(UTC), what="--at") if at_text else None
     with _store(cfg) as store:
         result = pipeline.check_draft(store, cfg, pair, _encoder(cfg), draft, now=at)
     f = result.finding
@@ -334,12 +312,9 @@ def _status_extras(cfg: MonitorConfig, store: Store) -> dict[str, Any]:
 
 
 def _safe_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
+    from monitor.store.rows import display_url
 
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return "<invalid database url>"
+    return display_url(url)
 
 
 @cli.command()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from monitor.errors import ConfigError
+from monitor.errors import ConfigError, UsageError
 
 DEFAULT_CONFIG_NAME = "monitor.toml"
 SECRET_ENV = ("X_BEARER_TOKEN", "MONITOR_SMTP_PASSWORD", "MONITOR_WEBHOOK_URL",
@@ -358,3 +359,18 @@ def parse_duration(text: str, *, what: str = "duration") -> float:
             return value * units[text[-1]]
     raise ConfigError(f"{what} {text!r} is not a duration: use a number and a unit, e.g. "
                       "90s, 30m, 24h, 7d or 2w.")
+
+
+def parse_moment(text: str, now: datetime, *, what: str) -> datetime:
+    """'90d', '12w' back from now, or an ISO date/time (UTC unless it says otherwise)."""
+    text = text.strip()
+    try:
+        return now - timedelta(seconds=parse_duration(text, what=what))
+    except ConfigError:
+        pass
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"{what} {text!r}: use a duration such as 90d or 12w, or a date such "
+                         "as 2026-09-01.") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -24,10 +24,10 @@ from monitor.analysis.similarity import topic_centroids
 from monitor.analysis.text import embedding_text
 from monitor.config import MonitorConfig, PairConfig
 from monitor.embed.encoder import Encoder, model_id_for
-from monitor.errors import UsageError
+from monitor.errors import StoreError, UsageError
 from monitor.ingest.archive import read_archive
 from monitor.ingest.jsonl import read_jsonl
-from monitor.models import Finding, Post, PostClass, Thresholds
+from monitor.models import Finding, Post, Thresholds
 from monitor.report.model import PairReport, ReportItem
 from monitor.store import ImportResult, Store, StoredPost
 
@@ -291,7 +291,7 @@ def pair_drift(store: Store, cfg: MonitorConfig, pair: PairConfig, model: str, *
     try:
         exec_vecs = store.load_vectors(model, [sp.pk for sp in exec_posts])
         corp_vecs = store.load_vectors(model, [sp.pk for sp in corp_posts])
-    except Exception:  # vectors not computed yet: drift is unknown, not an error
+    except StoreError:  # vectors not computed yet: drift is unknown, not an error
         return None
     split = (end - window).timestamp()
     times = _seconds(exec_posts)
@@ -335,9 +335,3 @@ def check_draft(store: Store, cfg: MonitorConfig, pair: PairConfig, encoder: Enc
     neighbours = [(corp[in_window[j]].post, float(sims[j])) for j in order]
     return CheckResult(finding, neighbours, thresholds)
 
-
-def classes_summary(findings: Sequence[Finding]) -> dict[str, int]:
-    counts = dict.fromkeys((c.value for c in PostClass), 0)
-    for f in findings:
-        counts[f.post_class.value] += 1
-    return counts

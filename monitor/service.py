@@ -60,6 +60,7 @@ from monitor.notify.outbox import (
 from monitor.store import Store
 from monitor.store import notify_repo as repo
 from monitor.store.lock import service_lock
+from monitor.store.rows import display_url
 
 log = logging.getLogger(__name__)
 
@@ -298,7 +299,7 @@ def run_service(config_path: str) -> None:
         previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
         stopper = _install_stop(scheduler, done)
         log.info("service started for %d pair(s) on %s: ingest every %s, digest at %s %s",
-                 len(cfg.pairs), _safe(cfg.database_url()), cfg.schedule.ingest_every,
+                 len(cfg.pairs), display_url(cfg.database_url()), cfg.schedule.ingest_every,
                  cfg.schedule.digest_at, cfg.schedule.timezone)
         try:
             if not _STOPPING.is_set():
@@ -370,8 +371,3 @@ def _install_stop(scheduler: Any, done: threading.Event) -> threading.Thread:
     thread.start()
     return thread
 
-
-def _safe(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, insert, select
 
 from monitor.errors import StoreError
 from monitor.models import Finding, PostClass
@@ -77,13 +77,6 @@ class AnalysisRepository(StoreBase):
             return np.zeros((0, dim), dtype=np.float32)
         return np.frombuffer(b"".join(found[pk] for pk in pks), dtype=np.float32).reshape(
             len(pks), dim)
-
-    def count_vectors(self, model: str | None = None) -> int:
-        with self.session() as s:
-            q = select(func.count()).select_from(EmbeddingRow)
-            if model is not None:
-                q = q.where(EmbeddingRow.model == model)
-            return int(s.scalar(q) or 0)
 
     # -- findings ------------------------------------------------------------------------------
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from monitor.models import Post
-from monitor.store.repository import ImportResult, Store, username_key
+from monitor.store.repository import ImportResult, Store
+from monitor.store.rows import _aware, _now, username_key
 from monitor.store.schema import AccountRow, IngestStateRow, PostRow, ReadCountRow
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,11 @@ class MonthReads:
 def account_state(store: Store, username: str) -> AccountState:
     """The account known by `username` (its current or a previous name), created if new."""
     with store.session() as s:
-        return _state(s, _find_or_create(s, username))
+        # The store's own look-up: current names first, then names before a rename.
+        ids = store._account_ids(s, [username])
+        row = s.get(AccountRow, ids[0]) if ids else store._account_row(s, username)
+        assert row is not None
+        return _state(s, row)
 
 
 def load_state(store: Store, account_id: int) -> AccountState:
@@ -114,7 +119,7 @@ def rename(s: Session, row: AccountRow, username: str) -> AccountRow:
                 "[[pairs]] tables to the new name.", row.username, username, row.user_id)
     row.previous_usernames = list(dict.fromkeys([*(row.previous_usernames or []),
                                                  row.username]))
-    row.username, row.username_key, row.updated_at = username, key, _utcnow()
+    row.username, row.username_key, row.updated_at = username, key, _now()
     s.flush()
     return row
 
@@ -203,31 +208,10 @@ def total_reads(store: Store, month: str) -> int:
 
 # -- helpers ------------------------------------------------------------------------------------
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def _get(s: Session, account_id: int) -> AccountRow:
     row = s.get(AccountRow, account_id)
     if row is None:  # only if someone deleted it mid-run
         raise LookupError(f"account {account_id} vanished from the store")
-    return row
-
-
-def _find_or_create(s: Session, username: str) -> AccountRow:
-    key = username_key(username)
-    rows = s.scalars(select(AccountRow).where(AccountRow.platform == PLATFORM)).all()
-    for row in rows:
-        if row.username_key == key:
-            return row
-    for row in rows:  # renamed on X since the config was written
-        if key in {username_key(n) for n in row.previous_usernames or []}:
-            return row
-    row = AccountRow(platform=PLATFORM, username=username.strip().removeprefix("@"),
-                     username_key=key, status="active", previous_usernames=[],
-                     updated_at=_utcnow())
-    s.add(row)
-    s.flush()
     return row
 
 
@@ -261,8 +245,3 @@ def _state(s: Session, row: AccountRow) -> AccountState:
         last_run_at=_aware(st.last_run_at) if st else None,
         last_error=st.last_error if st else None)
 
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

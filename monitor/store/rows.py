@@ -67,6 +67,14 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def display_url(url: str) -> str:
+    """A database URL fit for messages and logs: the password hidden."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<invalid database url>"
+
+
 def create_store_engine(url: str) -> Engine:
     """An engine for `url`; SQLite gets foreign keys, WAL and a busy timeout."""
     try:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from monitor.analysis.rates import totals
-from monitor.config import MonitorConfig, PairConfig, parse_duration
+from monitor.config import MonitorConfig, PairConfig, parse_moment
 from monitor.embed.encoder import model_id_for
-from monitor.errors import ConfigError, MonitorError, UsageError
+from monitor.errors import MonitorError, UsageError
 from monitor.models import PostClass
 from monitor.report.render import AlertPeriod, alert_periods
 from monitor.store import Store
@@ -19,21 +19,6 @@ from monitor.store.repository import StoredFinding
 log = logging.getLogger(__name__)
 DEFAULT_SINCE = "90d"
 FLAGGED = (PostClass.ECHO, PostClass.OVERLAP, PostClass.OFF_LINE)
-
-
-def parse_moment(text: str, now: datetime, *, what: str) -> datetime:
-    """'90d', '12w' back from now, or an ISO date/time (UTC unless it says otherwise)."""
-    text = text.strip()
-    try:
-        return now - timedelta(seconds=parse_duration(text, what=what))
-    except ConfigError:
-        pass
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(f"{what} {text!r}: use a duration such as 90d or 12w, or a date such "
-                         "as 2026-09-01.") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from monitor.analysis.text import embedding_text  # noqa: E402
-from monitor.config import parse_config  # noqa: E402
+from monitor.config import load_config, parse_config  # noqa: E402
 from monitor.embed import make_encoder  # noqa: E402
 from monitor.models import Post, PostKind  # noqa: E402
 from monitor.pipeline import analyse_pair, embed_pending, import_jsonl  # noqa: E402
@@ -206,17 +206,20 @@ def main(argv: list[str] | None = None) -> int:
     cfg_path.write_text(f'[database]\nurl = "sqlite:///{db}"\n[model]\nname = "{args.model}"\n'
                         '[[pairs]]\nname = "bench"\nexecutive = ["claire_ml"]\n'
                         'corporate = ["MaisonLumiere"]\n', encoding="utf-8")
-    cfg = parse_config({"database": {"url": f"sqlite:///{db}"}, "model": {"name": args.model},
-                        "pairs": [{"name": "bench", "executive": ["claire_ml"],
-                                   "corporate": ["MaisonLumiere"]}]}, source=str(cfg_path))
+    cfg = load_config(cfg_path)  # the same file the report subprocess reads
     pair = cfg.pairs[0]
+
+    def daily_job(jsonl: Path) -> int:
+        """What a scheduled run does with new posts: import, embed, analyse."""
+        with Store.open(cfg.database_url()) as store:
+            import_jsonl(store, jsonl)
+            embed_pending(store, encoder, pair.accounts)
+            return analyse_pair(store, cfg, pair, encoder).analysed
+
     jsonl = write_jsonl(posts, work / "year.jsonl")
     peak.reset()
     started = time.perf_counter()
-    with Store.open(cfg.database_url()) as store:
-        import_jsonl(store, jsonl)
-        embed_pending(store, encoder, pair.accounts)
-        analyse_pair(store, cfg, pair, encoder)
+    daily_job(jsonl)
     backfill_s = time.perf_counter() - started
     peak.record("backfill")
     out["backfill_s"] = round(backfill_s, 2)
@@ -226,14 +229,11 @@ def main(argv: list[str] | None = None) -> int:
     day_file = write_jsonl(new_day, work / "day.jsonl")
     peak.reset()
     started = time.perf_counter()
-    with Store.open(cfg.database_url()) as store:
-        import_jsonl(store, day_file)
-        embed_pending(store, encoder, pair.accounts)
-        result = analyse_pair(store, cfg, pair, encoder)
+    analysed = daily_job(day_file)
     incremental_s = time.perf_counter() - started
     peak.record("incremental")
     out["incremental_posts"] = len(new_day)
-    out["incremental_analysed"] = result.analysed
+    out["incremental_analysed"] = analysed
     out["incremental_s"] = round(incremental_s, 3)
     out["full_recompute_s"] = round(backfill_s, 2)
     out["incremental_vs_full"] = round(incremental_s / backfill_s, 4)

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from monitor.errors import StoreError
 from monitor.models import Post
 from monitor.pipeline import embed_pending, import_jsonl
 from monitor.store import Store
@@ -48,7 +49,7 @@ def test_usernames_are_case_insensitive(store: Store) -> None:
 def test_failed_import_leaves_store_unchanged(store: Store) -> None:
     store.import_posts([_post("1", "a")], source="t")
     naive = Post(post_id="2", account="a", text="x", created_at=datetime(2026, 1, 1))
-    with pytest.raises(Exception, match=r"naive datetime|Nothing from this step"):
+    with pytest.raises(StoreError, match=r"naive datetime.*Nothing from this step was saved"):
         store.import_posts([_post("3", "c"), naive], source="t")
     assert store.count_posts() == 1
 

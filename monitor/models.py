@@ -21,12 +21,46 @@ class PostKind(StrEnum):
 
 
 class PostClass(StrEnum):
-    """The analysis' verdict on one executive post."""
+    """The analysis' verdict on one executive post.
 
-    ECHO = "echo"
-    OVERLAP = "overlap"
-    OFF_LINE = "off-line"
-    COMPLEMENTARY = "complementary"
+    Families (what a comms lead acts on): risk (`off-limits`); redundancy (`echo`, `overlap`,
+    `recycled`: these make the overlap rate); the executive's own voice (`complementary`,
+    `conversation`, `amplified`); `off-line` (unusual for both the brand and the executive).
+    """
+
+    ECHO = "echo"  # relays a corporate post: retweet, bare quote, or a link the brand shared first
+    OVERLAP = "overlap"  # restates a specific corporate post within the lag window
+    RECYCLED = "recycled"  # restates a corporate post further apart (up to the recycling horizon)
+    AMPLIFIED = "amplified"  # the brand retweeted, quoted or copied this executive post
+    OFF_LIMITS = "off-limits"  # close to an off-limits topic (party politics, polemics...): a risk
+    OFF_LINE = "off-line"  # unusual for the brand's line and for the executive's own baseline
+    CONVERSATION = "conversation"  # a reply to a third party: the engagement asked of executives
+    COMPLEMENTARY = "complementary"  # the executive's own voice on the brand's themes
+
+
+#: Classes counted in the overlap rate: the executive repeating the brand.
+REDUNDANT_CLASSES = frozenset({PostClass.ECHO, PostClass.OVERLAP, PostClass.RECYCLED})
+#: Classes that are a risk for the brand: shown first, alerted at once.
+RISK_CLASSES = frozenset({PostClass.OFF_LIMITS})
+
+
+class Family(StrEnum):
+    """How a class reads to a comms lead (badges, ordering)."""
+
+    RISK = "risk"
+    REDUNDANCY = "redundancy"
+    UNUSUAL = "unusual"
+    OWN_VOICE = "own voice"
+
+
+def family(post_class: PostClass) -> Family:
+    if post_class in RISK_CLASSES:
+        return Family.RISK
+    if post_class in REDUNDANT_CLASSES:
+        return Family.REDUNDANCY
+    if post_class is PostClass.OFF_LINE:
+        return Family.UNUSUAL
+    return Family.OWN_VOICE
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,3 +140,16 @@ class Finding:
     offlimits_topic: str | None = None
     offlimits_similarity: float | None = None
     shared_terms: tuple[str, ...] = ()
+    # What kind of relation the class rests on: "retweet", "quote", "quote-comment", "link",
+    # "paraphrase", "near-copy", "translation"... (None when the class says it all).
+    subkind: str | None = None
+    # Content words of its own once mentions, links, emoji and boilerplate are gone; a post
+    # below the substance floor is never judged by similarity (the reason says so).
+    substance: int | None = None
+    # Signed days from the matched corporate post to this post (negative: the executive
+    # posted first), for overlap, recycled, echo and amplified findings.
+    days_apart: float | None = None
+    # For overlap/recycled: the per-post chance level (share of shifted windows whose best
+    # match was as close) and its false-discovery-adjusted value over the period.
+    p_value: float | None = None
+    q_value: float | None = None

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from monitor.models import Finding, PostClass
+from monitor.models import REDUNDANT_CLASSES, Finding, PostClass
 
 
 @dataclass
@@ -21,11 +21,11 @@ class PeriodStats:
 
     @property
     def redundant(self) -> int:
-        return self.counts[PostClass.ECHO] + self.counts[PostClass.OVERLAP]
+        return sum(self.counts[c] for c in REDUNDANT_CLASSES)
 
     @property
     def overlap_rate(self) -> float | None:
-        """(echo + overlap) / executive posts; None for a period without posts."""
+        """(echo + overlap + recycled) / executive posts; None for a period without posts."""
         return self.redundant / self.posts if self.posts else None
 
 

@@ -61,10 +61,11 @@ def cli(ctx: click.Context, config_path: str | None, verbose: int) -> None:
     ctx.obj = {"config_path": config_path}
 
 
-def _encoder(cfg: MonitorConfig) -> Any:
-    from monitor.embed import make_encoder
+def _encoders(cfg: MonitorConfig) -> Any:
+    """The encoders of this run, by model (nothing loads before the first encode)."""
+    from monitor.embed import Encoders
 
-    return make_encoder(cfg.model.name, batch_size=cfg.model.batch_size)
+    return Encoders(batch_size=cfg.model.batch_size)
 
 
 # -- commands ----------------------------------------------------------------------------------
@@ -146,17 +147,21 @@ def analyse(ctx: click.Context, pair_name: str | None, recalibrate: bool) -> Non
     if not pairs:
         raise UsageError("no [[pairs]] in the configuration: add one (see "
                          "config/monitor.example.toml)")
-    encoder = _encoder(cfg)
+    from monitor.app.models_choice import choose_model
+
+    encoders = _encoders(cfg)
     with _store(cfg) as store:
-        accounts = sorted({a for p in pairs for a in p.accounts})
-        with _progress("Embedding posts") as progress:
-            n = pipeline.embed_pending(store, encoder, accounts, progress)
-        click.echo(f"Embedded {n} new posts with {encoder.model_id}.")
         for pair in pairs:
-            result = pipeline.analyse_pair(store, cfg, pair, encoder, recalibrate=recalibrate)
+            choice = choose_model(store, cfg, pair)
+            encoder = encoders.get(choice.name)
+            with _progress(f"Embedding posts of {pair.name}") as progress:
+                n = pipeline.embed_pending(store, encoder, pair.accounts, progress)
+            click.echo(f"{pair.name}: model {encoder.model_id} ({choice.why}); embedded {n} "
+                       "new posts.")
+            result = pipeline.analyse_pair(store, cfg, pair, encoders, recalibrate=recalibrate)
             t = result.thresholds
             click.echo(f"{pair.name}: analysed {result.analysed} of {result.total} executive "
-                       f"posts (overlap threshold {t.overlap:.2f}, {t.details['overlap']}).")
+                       f"posts (thresholds {t.details['overlap']}).")
 
 
 @cli.command()
@@ -231,7 +236,7 @@ def check(ctx: click.Context, draft: str, pair_name: str | None, at_text: str | 
     pair = _one_pair(cfg, pair_name)
     at = parse_moment(at_text, datetime.now(UTC), what="--at") if at_text else None
     with _store(cfg) as store:
-        result = pipeline.check_draft(store, cfg, pair, _encoder(cfg), draft, now=at)
+        result = pipeline.check_draft(store, cfg, pair, _encoders(cfg), draft, now=at)
     f = result.finding
     if as_json:
         click.echo(json.dumps({

@@ -64,12 +64,17 @@ class DatabaseConfig(_Strict):
 
 
 class ModelConfig(_Strict):
-    name: str = "default"
+    # "auto": the multilingual encoder for French or mixed pairs, the bundled English MiniLM for
+    # English pairs (chosen per pair from its posts' languages); or a fixed model for all pairs.
+    name: str = "auto"
     batch_size: int = Field(64, ge=1, le=4096)
 
 
 class AnalysisConfig(_Strict):
     lag_days: float = Field(3.0, gt=0, le=60)
+    recycle_days: float = Field(30.0, gt=0, le=90)
+    overlap_fdr: float = Field(0.05, gt=0, lt=0.5)
+    min_substance: int = Field(3, ge=1, le=20)
     overlap_threshold: float | None = Field(None, ge=-1, le=1)
     lexical_threshold: float | None = Field(None, ge=0, le=1)
     offline_threshold: float | None = Field(None, ge=-1, le=1)
@@ -85,6 +90,7 @@ class PairConfig(_Strict):
     executive: list[str] = Field(min_length=1)
     corporate: list[str] = Field(min_length=1)
     lag_days: float | None = Field(None, gt=0, le=60)
+    recycle_days: float | None = Field(None, gt=0, le=90)
     overlap_threshold: float | None = Field(None, ge=-1, le=1)
     lexical_threshold: float | None = Field(None, ge=0, le=1)
     offline_threshold: float | None = Field(None, ge=-1, le=1)

@@ -9,8 +9,9 @@ from importlib import resources
 from pathlib import Path
 
 from monitor import pipeline
+from monitor.app.models_choice import choose_model
 from monitor.config import load_config
-from monitor.embed import make_encoder
+from monitor.embed import Encoders
 from monitor.errors import UsageError
 from monitor.report.render import render_html, render_md
 from monitor.store import Store
@@ -22,7 +23,9 @@ DEMO_CONFIG = """\
 url = "sqlite:///monitor.db"   # relative to this file's folder
 
 [model]
-name = "default"               # the bundled all-MiniLM-L6-v2, loaded offline
+name = "auto"                  # the zero-configuration default: this French pair gets the
+                               # multilingual encoder; an English pair would get the bundled
+                               # all-MiniLM-L6-v2. Both load offline.
 
 [[pairs]]
 name = "maison-lumiere"
@@ -52,14 +55,16 @@ def run_demo(output: Path, *, progress: Callable[[int, int], None] | None = None
     config_path.write_text(DEMO_CONFIG, encoding="utf-8")
     cfg = load_config(config_path)
     pair = cfg.pairs[0]
-    encoder = make_encoder(cfg.model.name, batch_size=cfg.model.batch_size)
+    encoders = Encoders(batch_size=cfg.model.batch_size)
     with Store.open(cfg.database_url()) as store:
         result = pipeline.import_jsonl(store, sample_path())
         echo(f"Imported the sample: {result.inserted} new posts, {result.unchanged} already "
              f"there ({store.count_posts()} in {output / 'monitor.db'}).")
-        echo(f"Embedding with {encoder.model_id} (offline)...")
-        n = pipeline.embed_pending(store, encoder, None, progress)
-        analysis = pipeline.analyse_pair(store, cfg, pair, encoder)
+        choice = choose_model(store, cfg, pair)
+        encoder = encoders.get(choice.name)
+        echo(f"Embedding with {encoder.model_id} (offline): {choice.why}...")
+        n = pipeline.embed_pending(store, encoder, pair.accounts, progress)
+        analysis = pipeline.analyse_pair(store, cfg, pair, encoders)
         echo(f"Embedded {n} posts; classified {analysis.analysed} of {analysis.total} "
              "executive posts.")
         first, last = store.time_range(pair.accounts)

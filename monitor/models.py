@@ -112,15 +112,52 @@ class AccountSummary:
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
-    """The thresholds one analysis used, and why (calibrated or configured)."""
+    """The thresholds one analysis used, and why (calibrated, configured or default)."""
 
-    overlap: float
-    lexical: float
-    offline: float
-    offlimits: float
-    lag_days: float
-    source: str  # e.g. "calibrated on 1,200 unrelated pairs" or "configured"
+    overlap: float  # cosine a repeat must reach besides standing out (the far-pair floor)
+    lexical: float  # character 5-gram overlap of a near-copy
+    offline: float  # similarity to the corporate line under which a post is unusual for the brand
+    offlimits: float  # similarity to an off-limits example at which a post is a risk
+    lag_days: float  # the overlap window, ± days
+    source: str  # e.g. "calibrated on 41,000 far pairs" or "configured"
     details: dict[str, str] = field(default_factory=dict)
+    fdr: float = 0.05  # false-discovery rate of repeats over the period
+    recycle_days: float = 30.0  # repeats up to this far apart, either direction, are recycled
+    offline_own: float = -1.0  # similarity to the executive's own baseline under which unusual
+    min_substance: int = 3  # content words a post needs to be judged by similarity
+    guardrail_note: str | None = None  # why the off-limits guardrail is weakened, when it is
+
+
+@dataclass(frozen=True, slots=True)
+class NullTail:
+    """The chance level of repeats for one pair and model: the survival function of the
+    standardised similarity of far (unrelated) post pairs, stored at fixed z values, with an
+    exponential tail beyond `tail_start` (see `monitor.analysis.chance`)."""
+
+    survival: tuple[float, ...]
+    tail_start: float
+    tail_scale: float
+    size: int  # how many far pairs it was learnt from (0: the conservative default)
+    cos_floor: float  # the far pairs' similarity quantile a repeat must reach
+    centre: float  # pooled median and spread of far-pair similarities, for posts with too
+    spread: float  # little background of their own
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """What a pair's history says about chance, for one model. `sufficient` is False while the
+    history is too short: the other fields are then unset and defaults apply."""
+
+    posts: int  # the pair's post count when computed: recalibrated when it grows by a tenth
+    topics_key: str  # identifies the off-limits topics it was computed with
+    sufficient: bool
+    method: str = ""
+    null: NullTail | None = None
+    lexical: float | None = None
+    offline: float | None = None
+    offline_own: float | None = None
+    offlimits: float | None = None
+    guardrail_note: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,9 +34,10 @@ from typing import Any
 
 from monitor import pipeline
 from monitor.analysis.rates import totals
+from monitor.app.models_choice import report_model
 from monitor.config import MonitorConfig, PairConfig, Secrets, load_config, load_secrets
 from monitor.config import parse_duration as _duration
-from monitor.embed import Encoder, make_encoder, model_id_for
+from monitor.embed import Encoders
 from monitor.errors import ConfigError, MonitorError
 from monitor.notify import alerts
 from monitor.notify.digest import (
@@ -87,12 +88,12 @@ class Runtime:
     clock: Clock = _utcnow
     transports: dict[str, Transport] = field(default_factory=dict)
     scheduler: Any = None
-    _encoder: Encoder | None = None
+    _encoders: Encoders | None = None
 
-    def encoder(self) -> Encoder:
-        if self._encoder is None:
-            self._encoder = make_encoder(self.cfg.model.name, batch_size=self.cfg.model.batch_size)
-        return self._encoder
+    def encoders(self) -> Encoders:
+        if self._encoders is None:
+            self._encoders = Encoders(batch_size=self.cfg.model.batch_size)
+        return self._encoders
 
 
 def ingest_pair(rt: Runtime, pair: PairConfig) -> None:
@@ -115,7 +116,8 @@ def observe(store: Store, cfg: MonitorConfig, pair: PairConfig,
             now: datetime) -> alerts.Observation:
     """The overlap rate of a pair over the trailing alert window ending at `now`."""
     since = now - timedelta(days=cfg.alerts.window_days)
-    found = store.findings(pair.name, model_id_for(cfg.model.name), since=since, until=now)
+    found = store.findings(pair.name, report_model(store, cfg, pair).model_id, since=since,
+                           until=now)
     stats = totals(s.finding for s in found)
     silence = repo.active_silence(store, pair.name, now)
     return alerts.Observation(pair=pair.name, rate=stats.overlap_rate, posts=stats.posts,
@@ -153,7 +155,7 @@ def run_pair(rt: Runtime, pair: PairConfig) -> None:
         ingest_pair(rt, pair)
     except MonitorError as exc:  # the stored posts can still be analysed
         log.error("pair %s: ingestion failed: %s", pair.name, exc)
-    result = pipeline.analyse_pair(rt.store, rt.cfg, pair, rt.encoder())
+    result = pipeline.analyse_pair(rt.store, rt.cfg, pair, rt.encoders())
     log.info("pair %s: analysed %d of %d executive posts", pair.name, result.analysed,
              result.total)
     evaluate_alert(rt.store, rt.cfg, pair, rt.clock(), webhook=rt.secrets.webhook_url is not None)

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
+from monitor.embed import Encoders
 from monitor.errors import AlreadyRunningError, ConfigError, ModelError
 
 if TYPE_CHECKING:  # mypy maps tests/*.py to top-level modules while tests/ is no package
@@ -80,12 +81,16 @@ def test_a_failing_job_is_logged_with_its_pair_and_does_not_raise(
         def encode(self, texts: Any, *, progress: Any = None) -> Any:
             raise ModelError("model 'broken' cannot be loaded offline")
 
+    class BrokenEncoders(Encoders):
+        def get(self, name: str) -> Any:
+            return BrokenEncoder()
+
     caplog.set_level(logging.INFO, logger="monitor")
     with service.open_runtime(str(config)) as rt:
         from monitor import pipeline
 
         pipeline.import_jsonl(rt.store, ROOT / "monitor" / "sample" / "maison_lumiere.jsonl")
-        rt._encoder = BrokenEncoder()
+        rt._encoders = BrokenEncoders()
         service.run_pair_job(str(config), "ml")  # must not raise
         service.run_pair_job(str(config), "gone")  # a pair removed from the config
         service.run_outbox_job(str(config))

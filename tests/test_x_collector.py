@@ -441,7 +441,7 @@ def test_bundled_sample_served_by_the_emulator_is_collected_whole(
 # -- what is stored ----------------------------------------------------------------------------
 
 @pytest.mark.slow
-def test_retweets_and_quotes_of_corporate_posts_are_echo(
+def test_retweets_and_bare_quotes_of_corporate_posts_are_echo(
         emu: XEmulator, store: Store, tmp_path: Path, minilm: Any) -> None:
     """`minilm` (conftest.py): the real bundled model, loaded once per session."""
     from monitor.pipeline import analyse_pair
@@ -459,8 +459,11 @@ def test_retweets_and_quotes_of_corporate_posts_are_echo(
                  created_at=now - 28 * HOUR)
     rt = emu.add_post("claire", "", kind="retweet", referenced_id=launch,
                       created_at=now - 27 * HOUR)
-    qt = emu.add_post("claire", "So proud of the team behind this one", kind="quote",
-                      referenced_id=store_news, created_at=now - 26 * HOUR)
+    qt = emu.add_post("claire", "So proud of the Bordeaux team: eight months of careful "
+                      "renovation work", kind="quote", referenced_id=store_news,
+                      created_at=now - 26 * HOUR)
+    bare = emu.add_post("claire", "👏👏", kind="quote", referenced_id=launch,
+                        created_at=now - 25 * HOUR)
     cfg = config(tmp_path)
     collect(cfg, store)
     posts = store.posts_by_ids([rt, qt])
@@ -475,11 +478,14 @@ def test_retweets_and_quotes_of_corporate_posts_are_echo(
     assert quote.referenced_accounts == ("maison",)
 
     result = analyse_pair(store, cfg, cfg.pairs[0], encoder)
-    assert result.total == 3
-    classes = {sf.post.post_id: sf.finding.post_class
-               for sf in store.findings("lumiere", encoder.model_id)}
-    assert classes[rt] == PostClass.ECHO and classes[qt] == PostClass.ECHO
-    assert len(classes) == 3 and list(classes.values()).count(PostClass.ECHO) == 2
+    assert result.total == 4
+    found = {sf.post.post_id: sf.finding for sf in store.findings("lumiere", encoder.model_id)}
+    assert found[rt].post_class == PostClass.ECHO and found[rt].subkind == "retweet"
+    assert found[bare].post_class == PostClass.ECHO and found[bare].subkind == "quote"
+    # A quote that adds the executive's own comment is her voice about the brand, not a copy.
+    assert found[qt].post_class == PostClass.COMPLEMENTARY
+    assert found[qt].subkind == "quote-comment" and found[qt].nearest_id == store_news
+    assert len(found) == 4 and [f.post_class for f in found.values()].count(PostClass.ECHO) == 2
 
 
 def test_rename_is_recorded_and_collection_continues(

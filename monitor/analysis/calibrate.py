@@ -1,131 +1,126 @@
-"""Calibrated thresholds: derived from the similarity of posts known to be unrelated (pure).
+"""Calibration: what chance looks like for one pair and model (pure).
 
-Similarity scales differ by model and language (MiniLM puts unrelated French posts near 0.3 and
-unrelated English ones near 0.1; multilingual USE puts both near 0.15), so a fixed number is
-wrong somewhere. For each pair and model the monitor builds a **null distribution** with the
-very statistic it thresholds: each executive post's similarity to its *nearest* corporate post,
-but in windows shifted weeks away, where no paraphrase can be (the brand still talks about the
-same themes there, so same-topic posts are part of the null, as they should be).
+Similarity scales differ by model, language and post length, so nothing is a magic number.
+From the pair's own history:
 
-- overlap: the NULL_QUANTILE quantile of the shifted-window nearest similarity;
-- lexical: the same quantile of the shifted-window character 5-gram overlap, never below
-  LEXICAL_FLOOR (a pasted sentence stands far above any chance overlap);
-- off-line: the similarity to the corporate line below which only OFFLINE_QUANTILE of the
-  brand's own posts fall (centroids fitted on one half of the corporate posts, scored on the
-  other, so a post is never scored against a centroid it helped build);
-- off-limits: above the brand's own posts' similarity to the off-limits examples (the brand
-  does not talk party politics) and above the chance level of the model.
+- **the chance level of repeats** (`chance.fit_null`): the standardised similarity of every
+  executive post to the corporate posts *far* from it (more than the recycling horizon plus the
+  lag away, where no repeat is sought), pooled; and the far pairs' 95th similarity percentile
+  as the floor a repeat must reach;
+- **near-copies**: the 99th percentile of the character 5-gram overlap of far pairs, never
+  below LEXICAL_FLOOR (a pasted sentence stands far above any chance overlap);
+- **off-line**: the brand-line and own-baseline similarities under which only
+  OFFLINE_QUANTILE of the brand's (held-out) and of the executive's posts fall;
+- **off-limits**: above the brand's own posts' similarity to the off-limits examples (the brand
+  does not take sides) and above the chance level of the model. When the brand's own posts come
+  as close to a topic's examples as the examples come to each other, the example-based guardrail
+  cannot tell a risk from the brand's normal talk: the calibration says it is *weakened*, and
+  why, and the stance cues are what still flags.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
+from monitor.analysis.chance import MIN_NULL, chance_matches, fit_null
 from monitor.analysis.lexical import lexical_similarity
-from monitor.analysis.similarity import max_similarity, topic_centroids, window_neighbours
+from monitor.analysis.offlimits import Guardrails, example_cohesion
+from monitor.analysis.offline import line_threshold, own_baseline_similarity, own_threshold
+from monitor.analysis.substance import MIN_SUBSTANCE, substance
+from monitor.models import Calibration, Post, PostKind
 
-NULL_QUANTILE = 0.99
+LEXICAL_QUANTILE = 0.99
 LEXICAL_FLOOR = 0.6
-OFFLINE_QUANTILE = 0.02
 OFFLIMITS_QUANTILE = 0.995
 OFFLIMITS_MARGIN = 0.05
-SHIFT_DAYS = (-35.0, -28.0, -21.0, -14.0, 14.0, 21.0, 28.0, 35.0)
-MIN_NULL = 60
 MAX_LEXICAL = 2000
+DAY = 86400.0
 
 
-@dataclass(frozen=True)
-class Calibration:
-    overlap: float
-    lexical: float
-    offline: float
-    offlimits: float
-    null_size: int
-    null_median: float
-    method: str  # one line a report can print
+def _seconds(posts: Sequence[Post]) -> np.ndarray:
+    return np.array([p.created_at.timestamp() for p in posts], dtype=np.float64)
 
 
-def shifted_nearest_null(exec_vecs: np.ndarray, exec_times: np.ndarray, corp_vecs: np.ndarray,
-                         corp_times: np.ndarray, lag_seconds: float,
-                         shifts_days: Sequence[float] = SHIFT_DAYS
-                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Nearest-corporate similarity of each executive post in windows shifted by whole weeks.
-
-    Returns (similarities, exec indices, corp indices) of every shifted window that held at
-    least one corporate post.
-    """
-    sims, eis, cis = [], [], []
-    for shift in shifts_days:
-        neigh = window_neighbours(exec_vecs, exec_times + shift * 86400.0, corp_vecs,
-                                  corp_times, lag_seconds, k=1)
-        ok = neigh.index[:, 0] >= 0
-        sims.append(neigh.similarity[ok, 0])
-        eis.append(np.nonzero(ok)[0])
-        cis.append(neigh.index[ok, 0])
-    if not sims:
-        empty = np.zeros(0)
-        return empty, empty.astype(np.int64), empty.astype(np.int64)
-    return (np.concatenate(sims).astype(np.float64), np.concatenate(eis),
-            np.concatenate(cis))
-
-
-def calibrate(exec_vecs: np.ndarray, exec_times: np.ndarray, exec_texts: Sequence[str],
-              corp_vecs: np.ndarray, corp_times: np.ndarray, corp_texts: Sequence[str],
-              offlimits_vecs: np.ndarray, *, lag_days: float = 3.0,
-              seed: int = 0) -> Calibration | None:
-    """Thresholds for one pair and model, or None while history is too short (< MIN_NULL
-    shifted windows: about five weeks of both voices)."""
-    order = np.argsort(corp_times, kind="stable")
-    corp_vecs, corp_times = corp_vecs[order], corp_times[order]
-    corp_texts = [corp_texts[i] for i in order]
-    sims, ei, ci = shifted_nearest_null(exec_vecs, exec_times, corp_vecs, corp_times,
-                                        lag_days * 86400.0)
-    if len(sims) < MIN_NULL:
-        return None
-    return calibrate_from_null(sims, ei, ci, exec_texts, corp_vecs, corp_texts,
-                               offlimits_vecs, seed=seed,
-                               description="nearest-post similarities in windows shifted "
-                                           "2 to 5 weeks away")
-
-
-def calibrate_from_null(null: np.ndarray, ei: np.ndarray, ci: np.ndarray,
-                        exec_texts: Sequence[str], corp_vecs: np.ndarray,
-                        corp_texts: Sequence[str], offlimits_vecs: np.ndarray, *,
-                        seed: int = 0, description: str = "unrelated pairs") -> Calibration:
-    """Thresholds from a null sample `null` of similarities of unrelated (exec ei, corp ci)."""
-    overlap = float(np.quantile(null, NULL_QUANTILE))
-    rng = np.random.default_rng(seed)
-    pick = rng.permutation(len(ei))[:MAX_LEXICAL]
-    lex_null = np.array([lexical_similarity(exec_texts[ei[i]], corp_texts[ci[i]])
-                         for i in pick])
-    lexical = max(float(np.quantile(lex_null, NULL_QUANTILE)) if len(lex_null) else 0.0,
-                  LEXICAL_FLOOR)
-    median = float(np.median(null))
-    offline = _offline_threshold(corp_vecs, seed)
-    offlimits = float(np.quantile(null, 0.05))  # never below chance nearest-post level
-    if offlimits_vecs.shape[0] and corp_vecs.shape[0]:
-        corp_off, _ = max_similarity(corp_vecs, offlimits_vecs)
-        offlimits = max(offlimits,
-                        float(np.quantile(corp_off, OFFLIMITS_QUANTILE)) + OFFLIMITS_MARGIN)
+def calibrate(exec_posts: Sequence[Post], exec_vecs: np.ndarray, corp_posts: Sequence[Post],
+              corp_vecs: np.ndarray, rails: Guardrails, *, lag_days: float,
+              recycle_days: float, reference_days: float, topics_key: str, size: int,
+              min_substance: int = MIN_SUBSTANCE, seed: int = 0) -> Calibration:
+    """The pair's calibration; `sufficient=False` while fewer than MIN_NULL far pairs exist
+    (about two months of both voices)."""
+    order = np.argsort(_seconds(corp_posts), kind="stable")
+    corp_posts = [corp_posts[i] for i in order]
+    corp_vecs = corp_vecs[order]
+    exec_t, corp_t = _seconds(exec_posts), _seconds(corp_posts)
+    exec_ok = np.array([substance(p.text) >= min_substance for p in exec_posts], dtype=bool)
+    corp_ok = np.array([p.kind != PostKind.RETWEET and substance(p.text) >= min_substance
+                        for p in corp_posts], dtype=bool)
+    chance = chance_matches(exec_vecs, exec_t, exec_ok, corp_vecs, corp_t, corp_ok,
+                            lag_days=lag_days, horizon_days=recycle_days,
+                            reference_days=reference_days, null=None, collect_far=True,
+                            seed=seed)
+    if len(chance.far_z) < MIN_NULL:
+        return Calibration(posts=size, topics_key=topics_key, sufficient=False,
+                           method=f"not enough history yet ({len(chance.far_z)} far pairs, "
+                                  f"need {MIN_NULL})")
+    null = fit_null(chance.far_z, chance.far_cos)
+    lexical = max(_lexical_quantile(exec_posts, exec_t, exec_ok, corp_posts, corp_t, corp_ok,
+                                    (recycle_days + lag_days) * DAY, seed), LEXICAL_FLOOR)
+    recent = corp_t >= corp_t.max() - reference_days * DAY if len(corp_t) else corp_ok
+    offline = line_threshold(corp_vecs[corp_ok & recent], seed)
+    own = own_baseline_similarity(exec_vecs[exec_ok], exec_t[exec_ok], exec_vecs[exec_ok],
+                                  exec_t[exec_ok], reference_days=reference_days)
+    offline_own = own_threshold(own)
+    offlimits, note = _offlimits_threshold(corp_vecs[corp_ok], rails,
+                                           float(np.quantile(chance.far_cos, 0.05)))
     return Calibration(
-        overlap=min(overlap, 0.97), lexical=min(lexical, 0.97), offline=offline,
-        offlimits=min(offlimits, 0.97), null_size=len(null), null_median=median,
-        method=(f"calibrated on {len(null):,} {description} (median {median:.2f}); "
-                f"overlap at their {NULL_QUANTILE:.0%} quantile"))
+        posts=size, topics_key=topics_key, sufficient=True, null=null,
+        lexical=min(lexical, 0.97), offline=offline, offline_own=offline_own,
+        offlimits=min(offlimits, 0.97), guardrail_note=note,
+        method=(f"calibrated on {null.size:,} far post pairs (more than "
+                f"{recycle_days + lag_days:g} days apart; median similarity "
+                f"{null.centre:.2f}); repeats must stand out from each post's own background "
+                f"and reach {null.cos_floor:.2f}"))
 
 
-def _offline_threshold(corp_vecs: np.ndarray, seed: int) -> float:
-    """Line similarity below which only OFFLINE_QUANTILE of held-out corporate posts fall."""
-    n = corp_vecs.shape[0]
-    if n < 10:
-        return -1.0  # too few corporate posts to say what the line is: flag nothing
-    order = np.random.default_rng(seed + 2).permutation(n)
-    half_a, half_b = order[: n // 2], order[n // 2:]
-    scores = []
-    for fit, held in ((half_a, half_b), (half_b, half_a)):
-        centres = topic_centroids(corp_vecs[fit], seed=seed)
-        scores.append(max_similarity(corp_vecs[held], centres)[0])
-    return float(np.quantile(np.concatenate(scores), OFFLINE_QUANTILE))
+def _lexical_quantile(exec_posts: Sequence[Post], exec_t: np.ndarray, exec_ok: np.ndarray,
+                      corp_posts: Sequence[Post], corp_t: np.ndarray, corp_ok: np.ndarray,
+                      far: float, seed: int) -> float:
+    rng = np.random.default_rng(seed + 1)
+    ei, ci = np.nonzero(exec_ok)[0], np.nonzero(corp_ok)[0]
+    if not len(ei) or not len(ci):
+        return 0.0
+    a = rng.choice(ei, 4 * MAX_LEXICAL)
+    b = rng.choice(ci, 4 * MAX_LEXICAL)
+    keep = np.abs(exec_t[a] - corp_t[b]) > far
+    a, b = a[keep][:MAX_LEXICAL], b[keep][:MAX_LEXICAL]
+    if not len(a):
+        return 0.0
+    lex = np.array([lexical_similarity(exec_posts[i].text, corp_posts[j].text)
+                    for i, j in zip(a, b, strict=True)])
+    return float(np.quantile(lex, LEXICAL_QUANTILE))
+
+
+def _offlimits_threshold(corp_vecs: np.ndarray, rails: Guardrails,
+                         chance_level: float) -> tuple[float, str | None]:
+    """(threshold, note when the guardrail is weakened)."""
+    if rails.vectors.shape[0] == 0 or corp_vecs.shape[0] == 0:
+        return max(chance_level, 0.5), None
+    sims = corp_vecs @ rails.vectors.T
+    best = sims.max(axis=1)
+    threshold = max(chance_level,
+                    float(np.quantile(best, OFFLIMITS_QUANTILE)) + OFFLIMITS_MARGIN)
+    cohesion = example_cohesion(rails)
+    if threshold <= cohesion:
+        return threshold, None
+    topics = np.array(rails.topic)
+    which = topics[np.argmax(sims, axis=1)]
+    close = best >= cohesion - OFFLIMITS_MARGIN
+    names, counts = np.unique(which[close], return_counts=True)
+    topic = str(names[np.argmax(counts)]) if len(names) else str(topics[0])
+    return threshold, (
+        f"the brand's own posts come as close to '{topic}' as its examples do "
+        f"({int(close.sum())} of {len(best)} corporate posts): the example-based guardrail "
+        f"only flags posts above {threshold:.2f} (a paraphrase of an example scores about "
+        f"{cohesion:.2f}); stance cues (a side taken, an attack) still flag")

@@ -1,37 +1,54 @@
-"""The verdict on each executive post: echo, overlap, off-line or complementary (pure).
+"""The verdict on each executive post (pure).
 
-Order of precedence: an echo (retweet, quote, shared link) is the plainest redundancy; then an
-overlap (a paraphrase or near-copy of a corporate post in the lag window); then off-limits topics
-and posts away from the corporate line; everything else is complementary.
+Precedence, first match wins:
+
+1. **echo**: a retweet, or a bare quote, of a corporate post (by id or `RT @brand:` prefix);
+   a quote that adds a comment of the executive's own is *complementary* (subkind
+   `quote-comment`): the executive's voice about the brand, not a copy of it;
+2. **off-limits**: a side taken on party politics, an attack, a polemic (`offlimits.py`);
+3. **echo** by link: a link the brand shared first, within the recycling horizon;
+4. **amplified**: the brand retweeted or quoted this post, shared its link after it, or
+   copied its words (a near-copy posted after it);
+5. **overlap**: a restatement of a corporate post within ±lag days, judged against the post's
+   own chance level with false discoveries controlled (`chance.py`), or a near-copy;
+6. **recycled**: the same, lag to horizon days apart, either direction;
+7. **conversation**: a reply to a third party (not the brand, not the executive's own thread);
+8. **off-line**: unusual both for the brand's line and for the executive's baseline;
+9. **complementary**: the executive's own voice.
+
+Posts with too little substance ("Yes", "👍", a bare link) are judged by steps 1-4 only.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from monitor.analysis.chance import DAY, chance_matches, default_null, q_values
+from monitor.analysis.language import guess_language
 from monitor.analysis.lexical import lexical_similarity, shared_terms
 from monitor.analysis.links import link_set
+from monitor.analysis.offlimits import Guardrails, offlimits_scores, stance_cue
+from monitor.analysis.offline import own_baseline_similarity
+from monitor.analysis.relations import amplifiers, relay_of, shared_link
 from monitor.analysis.similarity import max_similarity, window_neighbours
-from monitor.models import Finding, Post, PostClass, PostKind, Thresholds
+from monitor.analysis.substance import substance
+from monitor.models import Finding, NullTail, Post, PostClass, PostKind, Thresholds
 
-RT_PREFIX = re.compile(r"^RT @\w+:\s*")
+__all__ = ["Guardrails", "OwnBaseline", "classify"]
+
+DEFAULT_COS_FLOOR = 0.5  # without a calibrated null, a repeat must at least be this similar
 
 
 @dataclass(frozen=True)
-class Guardrails:
-    """Off-limits topics as example-phrase vectors; `topic[i]` names row i of `vectors`."""
+class OwnBaseline:
+    """The executive's own posts of the reference period (vectors and POSIX times)."""
 
     vectors: np.ndarray
-    topic: tuple[str, ...]
-
-    @classmethod
-    def empty(cls, dim: int) -> Guardrails:
-        return cls(np.zeros((0, dim), dtype=np.float32), ())
+    times: np.ndarray
 
 
 def _seconds(posts: Sequence[Post]) -> np.ndarray:
@@ -40,152 +57,264 @@ def _seconds(posts: Sequence[Post]) -> np.ndarray:
 
 def classify(exec_posts: Sequence[Post], exec_vecs: np.ndarray, corp_posts: Sequence[Post],
              corp_vecs: np.ndarray, thresholds: Thresholds, *, corporate_accounts: Sequence[str],
+             executive_accounts: Sequence[str] = (), null: NullTail | None = None,
              centroids: np.ndarray | None = None, guardrails: Guardrails | None = None,
-             resolve: Mapping[str, str] | None = None, k: int = 3) -> list[Finding]:
-    """Classify each executive post against the corporate posts (sorted by time).
+             own: OwnBaseline | None = None, family: Sequence[float] = (),
+             reference_days: float = 90.0,
+             resolve: Mapping[str, str] | None = None) -> list[Finding]:
+    """Classify each executive post against the corporate posts.
 
-    `corp_posts` must cover the executive posts' lag windows; `centroids` are the corporate
-    line's topic centroids (None: no off-line check); `guardrails` the off-limits examples.
+    `corp_posts` must cover the executive posts' reference periods (± `reference_days`, the
+    background each post is judged against); `null` is the pair's calibrated chance level
+    (None: a conservative default); `family` holds the p-values of the period's posts already
+    decided, so false discoveries are controlled over the period; `own` is the executive's
+    baseline for the off-line test; `centroids` the corporate line (None: no off-line test).
     """
+    th = thresholds
     corp_times = _seconds(corp_posts)
     if np.any(np.diff(corp_times) < 0):
         order = np.argsort(corp_times, kind="stable")
         corp_posts = [corp_posts[i] for i in order]
-        corp_vecs = corp_vecs[order]
-        corp_times = corp_times[order]
+        corp_vecs, corp_times = corp_vecs[order], corp_times[order]
     exec_times = _seconds(exec_posts)
-    lag = thresholds.lag_days * 86400.0
-    # A corporate retweet is someone else's words (often the executive's own post): it can be
-    # echoed, but it is never the brand's text that an executive post paraphrases.
-    own = np.nonzero(np.array([p.kind != PostKind.RETWEET for p in corp_posts], dtype=bool))[0]
-    neigh = window_neighbours(exec_vecs, exec_times, corp_vecs[own], corp_times[own], lag, k=k)
-    if len(own):
-        neigh = type(neigh)(np.where(neigh.index >= 0, own[np.maximum(neigh.index, 0)], -1),
-                            neigh.similarity)
+    n = len(exec_posts)
     corp_set = {a.casefold() for a in corporate_accounts}
-    corp_ids = {p.post_id: p for p in corp_posts}
+    exec_set = {a.casefold() for a in executive_accounts} or {p.account.casefold()
+                                                              for p in exec_posts}
+    exec_sub = np.array([substance(p.text) for p in exec_posts], dtype=np.int64)
+    corp_sub = np.array([substance(p.text) for p in corp_posts], dtype=np.int64)
+    # A corporate retweet is someone else's words (often the executive's own post): it can be
+    # relayed, never be the brand's text that an executive post restates, or a link source.
+    corp_own = np.array([p.kind != PostKind.RETWEET for p in corp_posts], dtype=bool)
+    exec_ok = exec_sub >= th.min_substance
+    corp_ok = corp_own & (corp_sub >= th.min_substance)
+    null = null or default_null(th.overlap if th.overlap > 0 else DEFAULT_COS_FLOOR)
+    floor = max(th.overlap, null.cos_floor)
+
+    chance = chance_matches(exec_vecs, exec_times, exec_ok, corp_vecs, corp_times, corp_ok,
+                            lag_days=th.lag_days, horizon_days=th.recycle_days,
+                            reference_days=reference_days, null=null)
+    tested = np.nonzero(exec_ok)[0]
+    q = q_values(np.concatenate([chance.window.p_value[tested], chance.ring.p_value[tested]]),
+                 family)
+    q_win = np.ones(n)
+    q_ring = np.ones(n)
+    q_win[tested], q_ring[tested] = q[:len(tested)], q[len(tested):]
+
+    # Near-copies: the 3 most similar corporate posts within the horizon, compared by text.
+    neigh = window_neighbours(exec_vecs, exec_times, corp_vecs[corp_ok], corp_times[corp_ok],
+                              th.recycle_days * DAY, k=3)
+    ok_rows = np.nonzero(corp_ok)[0]
+    amplified_by = amplifiers(exec_posts, corp_posts, exec_set)
+    corp_by_id = {p.post_id: p for p in corp_posts}
     corp_row = {p.post_id: j for j, p in enumerate(corp_posts)}
     corp_links = [link_set(p.urls, resolve) for p in corp_posts]
-    line_sims = (max_similarity(exec_vecs, centroids)[0] if centroids is not None
-                 and centroids.shape[0] else None)
-    off_sims = off_which = None
-    if guardrails is not None and guardrails.vectors.shape[0]:
-        off_sims, off_which = max_similarity(exec_vecs, guardrails.vectors)
+    rails = offlimits_scores(exec_vecs, guardrails)
+    line = (max_similarity(exec_vecs, centroids)[0].astype(np.float64)
+            if centroids is not None and centroids.shape[0] else None)
+    own_sim = (own_baseline_similarity(exec_vecs, exec_times, own.vectors, own.times,
+                                       reference_days=reference_days)
+               if own is not None else None)
 
     findings = []
     for i, post in enumerate(exec_posts):
-        line = float(line_sims[i]) if line_sims is not None else None
-        topic = guardrails.topic[int(off_which[i])] if off_which is not None and \
-            guardrails is not None else None
-        off_sim = float(off_sims[i]) if off_sims is not None else None
-        common: dict[str, Any] = {"post_id": post.post_id, "account": post.account,
-                  "created_at": post.created_at, "line_similarity": line,
-                  "offlimits_similarity": off_sim}
+        ctx = _Judge(post, i, exec_sub[i], bool(exec_ok[i]), th, corp_posts, corp_vecs,
+                     corp_row, exec_vecs, exec_times[i])
+        common = ctx.common(line=None if line is None else float(line[i]),
+                            offlimits=float(rails.similarity[i])
+                            if np.isfinite(rails.similarity[i]) else None)
 
-        echo = _echo(post, corp_set, corp_ids, corp_posts)
-        if echo is None:
-            echo = _shared_link(post, exec_times[i], lag, corp_posts, corp_times, corp_links,
-                                resolve)
-        if echo is not None:
-            reason, target = echo
-            sim = (float(exec_vecs[i] @ corp_vecs[corp_row[target.post_id]])
-                   if target is not None else None)
-            findings.append(Finding(
-                post_class=PostClass.ECHO, reason=reason, similarity=sim,
-                nearest_id=target.post_id if target else None,
-                nearest_account=target.account if target else None,
-                shared_terms=shared_terms(post.text, target.text) if target else (), **common))
+        relay = relay_of(post, corp_set, corp_by_id, corp_posts)
+        quote_comment = False
+        if relay is not None:
+            verb, target, account = relay
+            quote_comment = verb == "quote" and bool(exec_ok[i])
+            if not quote_comment:
+                what = "bare quote" if verb == "quote" else "retweet"
+                findings.append(ctx.finding(PostClass.ECHO, f"{what} of a @{account} post",
+                                            target, subkind=verb, **common))
+                continue
+
+        cue = stance_cue(post.text)
+        if cue is None and exec_ok[i] and np.isfinite(rails.similarity[i]) and \
+                rails.similarity[i] >= th.offlimits and \
+                rails.similarity[i] > rails.neutral[i]:
+            findings.append(ctx.finding(
+                PostClass.OFF_LIMITS, f"close to off-limits topic '{rails.topic[i]}' "
+                f"(similarity {rails.similarity[i]:.2f} ≥ {th.offlimits:.2f}, closer than to "
+                "neutral mentions of it)", None, offlimits_topic=rails.topic[i], **common))
+            continue
+        if cue is not None:
+            findings.append(ctx.finding(
+                PostClass.OFF_LIMITS, f"{cue.topic}: names '{cue.subject}' and says "
+                f"'{cue.judgement}'", None, offlimits_topic=cue.topic, subkind="stance",
+                **common))
             continue
 
-        best_j, best_sim, best_lex = -1, None, 0.0
-        for rank in range(neigh.index.shape[1]):
-            j = int(neigh.index[i, rank])
-            if j < 0:
-                break
-            lex = lexical_similarity(post.text, corp_posts[j].text)
-            if rank == 0:
-                best_j, best_sim, best_lex = j, float(neigh.similarity[i, 0]), lex
-            elif lex > best_lex and lex >= thresholds.lexical:
-                # A near-copy that embeddings ranked second is the better explanation.
-                best_j, best_sim, best_lex = j, float(neigh.similarity[i, rank]), lex
-        nearest = corp_posts[best_j] if best_j >= 0 else None
-        explain: dict[str, Any] = {"similarity": best_sim, "lexical": best_lex if nearest else None,
-                   "nearest_id": nearest.post_id if nearest else None,
-                   "nearest_account": nearest.account if nearest else None,
-                   "shared_terms": shared_terms(post.text, nearest.text) if nearest else ()}
-        if nearest is not None and best_sim is not None and (
-                best_sim >= thresholds.overlap or best_lex >= thresholds.lexical):
-            how = (f"near-copy of a @{nearest.account} post (lexical {best_lex:.2f})"
-                   if best_lex >= thresholds.lexical and best_sim < thresholds.overlap
-                   else f"paraphrase of a @{nearest.account} post "
-                        f"(similarity {best_sim:.2f} ≥ {thresholds.overlap:.2f})")
-            findings.append(Finding(post_class=PostClass.OVERLAP, reason=how, **explain, **common))
+        if quote_comment:
+            assert relay is not None
+            findings.append(ctx.finding(
+                PostClass.COMPLEMENTARY, f"quotes a @{relay[2]} post with a comment of its own",
+                relay[1], subkind="quote-comment", **common))
             continue
-        if off_sim is not None and off_sim >= thresholds.offlimits:
-            findings.append(Finding(
-                post_class=PostClass.OFF_LINE, offlimits_topic=topic,
-                reason=f"close to off-limits topic '{topic}' (similarity {off_sim:.2f} ≥ "
-                       f"{thresholds.offlimits:.2f})", **explain, **common))
+
+        link = shared_link(post, exec_times[i], th.recycle_days * DAY, corp_posts, corp_times,
+                           corp_links, corp_own, resolve)
+        if link is not None and link.days_apart is not None and link.days_apart >= 0:
+            assert link.target is not None
+            findings.append(ctx.finding(
+                PostClass.ECHO, f"shares the link {link.reason} that @{link.target.account} "
+                f"shared {_days(link.days_apart)} earlier", link.target, subkind="link",
+                **common))
             continue
-        if line is not None and line < thresholds.offline:
-            findings.append(Finding(
-                post_class=PostClass.OFF_LINE,
-                reason=f"away from the corporate line (similarity {line:.2f} < "
-                       f"{thresholds.offline:.2f})", **explain, **common))
+        if i in amplified_by:
+            by = amplified_by[i]
+            verb = "retweeted" if by.kind == PostKind.RETWEET else "quoted"
+            findings.append(ctx.finding(PostClass.AMPLIFIED, f"@{by.account} {verb} this post",
+                                        by, subkind=by.kind.value, **common))
             continue
-        findings.append(Finding(post_class=PostClass.COMPLEMENTARY,
-                                reason=("own voice on the brand's themes" if nearest is not None
-                                        else "no corporate post within the lag window"),
-                                **explain, **common))
+        if link is not None:
+            assert link.target is not None
+            findings.append(ctx.finding(
+                PostClass.AMPLIFIED, f"@{link.target.account} shared its link {link.reason} "
+                f"{_days(-(link.days_apart or 0))} later", link.target, subkind="link",
+                **common))
+            continue
+
+        copy = ctx.near_copy(neigh.index[i], ok_rows) if exec_ok[i] else None
+        if copy is not None:
+            j, lex = copy
+            days = (exec_times[i] - corp_times[j]) / DAY
+            target = corp_posts[j]
+            if days < 0:
+                findings.append(ctx.finding(
+                    PostClass.AMPLIFIED, f"@{target.account} copied its words "
+                    f"{_days(-days)} later (lexical {lex:.2f})", target, subkind="copy",
+                    lexical=lex, **common))
+            else:
+                cls = PostClass.OVERLAP if days <= th.lag_days else PostClass.RECYCLED
+                findings.append(ctx.finding(
+                    cls, f"near-copy of a @{target.account} post {_days(days)} earlier "
+                    f"(lexical {lex:.2f})", target, subkind="near-copy", lexical=lex,
+                    **common))
+            continue
+
+        repeat = None
+        if exec_ok[i]:
+            for cls, match, qv in ((PostClass.OVERLAP, chance.window, q_win[i]),
+                                   (PostClass.RECYCLED, chance.ring, q_ring[i])):
+                j = int(match.index[i])
+                if j >= 0 and qv <= th.fdr and match.similarity[i] >= floor:
+                    repeat = (cls, j, float(match.similarity[i]), float(match.p_value[i]),
+                              float(qv))
+                    break
+        if repeat is not None:
+            cls, j, sim, p, qv = repeat
+            target = corp_posts[j]
+            days = (exec_times[i] - corp_times[j]) / DAY
+            how = "translation" if ctx.translated(target) else "paraphrase"
+            when = (f"{_days(days)} after" if days >= 0 else f"{_days(-days)} before")
+            findings.append(ctx.finding(
+                cls, f"{how} of a @{target.account} post, posted {when} it (similarity "
+                f"{sim:.2f}, chance {p:.1e}, q {qv:.3f} ≤ {th.fdr:g})", target, subkind=how,
+                p_value=p, q_value=qv, **common))
+            continue
+
+        best = ctx.best_match(chance)
+        pv = float(min(chance.window.p_value[i], chance.ring.p_value[i])) if exec_ok[i] else None
+        extra: dict[str, Any] = {"p_value": pv, **common}
+        if post.kind == PostKind.REPLY and post.referenced_accounts and all(
+                a.casefold() not in corp_set and a.casefold() not in exec_set
+                for a in post.referenced_accounts):
+            findings.append(ctx.finding(
+                PostClass.CONVERSATION, f"reply to @{post.referenced_accounts[0]}", best,
+                subkind="reply", **extra))
+            continue
+        if not exec_ok[i]:
+            findings.append(ctx.finding(
+                PostClass.COMPLEMENTARY, f"too short to compare ({exec_sub[i]} content "
+                f"word{'s' if exec_sub[i] != 1 else ''}): judged by its links and references "
+                "only", None, subkind="short", **extra))
+            continue
+        if (line is not None and own_sim is not None and np.isfinite(own_sim[i])
+                and line[i] < th.offline and own_sim[i] < th.offline_own):
+            findings.append(ctx.finding(
+                PostClass.OFF_LINE, f"unusual for the brand's line (similarity {line[i]:.2f} < "
+                f"{th.offline:.2f}) and for the executive's own posts ({own_sim[i]:.2f} < "
+                f"{th.offline_own:.2f})", best, **extra))
+            continue
+        findings.append(ctx.finding(
+            PostClass.COMPLEMENTARY, "own voice on the brand's themes" if best is not None
+            else "no corporate post within the recycling horizon", best, **extra))
     return findings
 
 
-def _echo(post: Post, corp_set: set[str], corp_ids: Mapping[str, Post],
-          corp_posts: Sequence[Post]) -> tuple[str, Post | None] | None:
-    if post.kind not in (PostKind.RETWEET, PostKind.QUOTE):
-        return None
-    verb = "retweet" if post.kind == PostKind.RETWEET else "quote"
-    for ref in post.referenced_ids:
-        if ref in corp_ids:
-            target = corp_ids[ref]
-            return f"{verb} of a @{target.account} post", target
-    for account in post.referenced_accounts:
-        if account.casefold() in corp_set:
-            return f"{verb} of a @{account} post", _retweeted_post(post, account, corp_posts)
-    return None
+def _days(days: float) -> str:
+    days = abs(days)
+    if days < 1:
+        return f"{days * 24:.0f} h"
+    return f"{days:.1f} days"
 
 
-def _retweeted_post(post: Post, account: str, corp_posts: Sequence[Post]) -> Post | None:
-    """The corporate post an archive retweet copies (archives give no id, only the text)."""
-    body = RT_PREFIX.sub("", post.text).rstrip("…").rstrip(".").strip()
-    if post.kind != PostKind.RETWEET or len(body) < 20:
-        return None
-    key = body[:100]
-    best = None
-    for cand in corp_posts:
-        if (cand.account.casefold() == account.casefold() and cand.created_at <= post.created_at
-                and cand.text.startswith(key)):
-            best = cand  # sorted by time: the latest matching post wins
-    return best
+class _Judge:
+    """Helpers for one executive post (keeps `classify` readable)."""
 
+    def __init__(self, post: Post, i: int, sub: int, ok: bool, th: Thresholds,
+                 corp_posts: Sequence[Post], corp_vecs: np.ndarray, corp_row: Mapping[str, int],
+                 exec_vecs: np.ndarray, when: float) -> None:
+        self.post, self.i, self.sub, self.ok, self.th = post, i, int(sub), ok, th
+        self.corp_posts, self.corp_vecs, self.corp_row = corp_posts, corp_vecs, corp_row
+        self.exec_vecs, self.when = exec_vecs, when
 
-def _shared_link(post: Post, when: float, lag: float, corp_posts: Sequence[Post],
-                 corp_times: np.ndarray, corp_links: Sequence[frozenset[str]],
-                 resolve: Mapping[str, str] | None) -> tuple[str, Post] | None:
-    mine = link_set(post.urls, resolve)
-    if not mine:
-        return None
-    lo = int(np.searchsorted(corp_times, when - lag, side="left"))
-    hi = int(np.searchsorted(corp_times, when + lag, side="right"))
-    best: tuple[float, int] | None = None
-    for j in range(lo, hi):
-        if mine & corp_links[j]:
-            gap = abs(corp_times[j] - when)
-            if best is None or gap < best[0]:
-                best = (gap, j)
-    if best is None:
-        return None
-    target = corp_posts[best[1]]
-    link = sorted(mine & corp_links[best[1]])[0]
-    return f"shares the link {link} with a @{target.account} post", target
+    def common(self, *, line: float | None, offlimits: float | None) -> dict[str, Any]:
+        return {"line_similarity": line, "offlimits_similarity": offlimits}
 
+    def finding(self, cls: PostClass, reason: str, target: Post | None, *,
+                subkind: str | None = None, lexical: float | None = None,
+                offlimits_topic: str | None = None, p_value: float | None = None,
+                q_value: float | None = None, line_similarity: float | None = None,
+                offlimits_similarity: float | None = None) -> Finding:
+        sim = None
+        days = None
+        if target is not None:
+            row = self.corp_row.get(target.post_id)
+            if row is not None:
+                sim = float(self.exec_vecs[self.i] @ self.corp_vecs[row])
+            days = round((self.when - target.created_at.timestamp()) / DAY, 2)
+        return Finding(
+            post_id=self.post.post_id, account=self.post.account,
+            created_at=self.post.created_at, post_class=cls, reason=reason, similarity=sim,
+            lexical=lexical, nearest_id=target.post_id if target else None,
+            nearest_account=target.account if target else None,
+            line_similarity=line_similarity, offlimits_topic=offlimits_topic,
+            offlimits_similarity=offlimits_similarity,
+            shared_terms=shared_terms(self.post.text, target.text) if target else (),
+            subkind=subkind, substance=self.sub, days_apart=days, p_value=p_value,
+            q_value=q_value)
+
+    def near_copy(self, candidates: np.ndarray, ok_rows: np.ndarray) -> tuple[int, float] | None:
+        best: tuple[int, float] | None = None
+        for c in candidates:
+            if c < 0:
+                break
+            j = int(ok_rows[c])
+            lex = lexical_similarity(self.post.text, self.corp_posts[j].text)
+            if lex >= self.th.lexical and (best is None or lex > best[1]):
+                best = (j, lex)
+        return best
+
+    def translated(self, target: Post) -> bool:
+        a = guess_language(self.post.text, self.post.lang)
+        b = guess_language(target.text, target.lang)
+        return a is not None and b is not None and a != b
+
+    def best_match(self, chance: Any) -> Post | None:
+        """The closest corporate post by chance level (window first), for the explanation."""
+        if not self.ok:
+            return None
+        w, r = chance.window, chance.ring
+        zs = [(w.z[self.i], int(w.index[self.i])), (r.z[self.i], int(r.index[self.i]))]
+        zs = [(z, j) for z, j in zs if j >= 0 and np.isfinite(z)]
+        if not zs:
+            return None
+        return self.corp_posts[max(zs)[1]]

@@ -12,8 +12,9 @@ from functools import lru_cache
 from monitor.analysis.text import lexical_text, terms
 
 SHINGLE = 5
-# Below this many shingles (about 24 letters) containment means nothing: "Bravo !" is contained
-# in any post that says bravo. Short texts are compared by Jaccard instead.
+# Below this many shingles (about 24 letters) on either side, text overlap means nothing:
+# "Exactly" is contained in "@a @b Exactly", "Bravo !" in any post that says bravo. Such pairs
+# score 0: a near-copy needs enough text on both sides.
 MIN_SHINGLES = 20
 
 
@@ -26,10 +27,8 @@ def shingles(text: str, n: int = SHINGLE) -> frozenset[str]:
 
 
 def overlap_coefficient(a: frozenset[str], b: frozenset[str]) -> float:
-    if not a or not b:
-        return 0.0
     if min(len(a), len(b)) < MIN_SHINGLES:
-        return len(a & b) / len(a | b)
+        return 0.0
     return len(a & b) / min(len(a), len(b))
 
 

@@ -143,3 +143,18 @@ def make_encoder(name: str = "default", *, batch_size: int = 64) -> Encoder:
     if model_id_for(name) == USE_MODEL_ID:
         return UniversalSentenceEncoder(batch_size=batch_size)
     return SentenceTransformerEncoder(name, batch_size=batch_size)
+
+
+class Encoders:
+    """Encoders by configured name, each made once and loaded on first use: with
+    `[model] name = "auto"` pairs of different languages get different models in one run."""
+
+    def __init__(self, *, batch_size: int = 64) -> None:
+        self.batch_size = batch_size
+        self._made: dict[str, Encoder] = {}
+
+    def get(self, name: str) -> Encoder:
+        key = model_id_for(name)
+        if key not in self._made:
+            self._made[key] = make_encoder(name, batch_size=self.batch_size)
+        return self._made[key]

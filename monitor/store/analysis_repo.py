@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import asdict
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
@@ -11,7 +12,7 @@ import numpy as np
 from sqlalchemy import delete, insert, select
 
 from monitor.errors import StoreError
-from monitor.models import Finding, PostClass
+from monitor.models import Calibration, Finding, NullTail, PostClass
 from monitor.store.base import StoreBase
 from monitor.store.rows import StoredFinding, StoredPost, _aware, _chunks, _now, _post
 from monitor.store.schema import (
@@ -99,7 +100,9 @@ class AnalysisRepository(StoreBase):
                     line_similarity=f.line_similarity, offlimits_topic=f.offlimits_topic,
                     offlimits_similarity=f.offlimits_similarity,
                     shared_terms=list(f.shared_terms), text_hash=h, thresholds_key=key,
-                    analysed_at=now) for pk, h, key, f in items])
+                    analysed_at=now, subkind=f.subkind, substance=f.substance,
+                    days_apart=f.days_apart, p_value=f.p_value, q_value=f.q_value)
+                    for pk, h, key, f in items])
 
     def findings(self, pair: str, model: str, *, since: datetime | None = None,
                  until: datetime | None = None) -> list[StoredFinding]:
@@ -135,14 +138,17 @@ class AnalysisRepository(StoreBase):
                     nearest_account=near.account if near else None,
                     line_similarity=f.line_similarity, offlimits_topic=f.offlimits_topic,
                     offlimits_similarity=f.offlimits_similarity,
-                    shared_terms=tuple(f.shared_terms or ())),
+                    shared_terms=tuple(f.shared_terms or ()), subkind=f.subkind,
+                    substance=f.substance, days_apart=f.days_apart, p_value=f.p_value,
+                    q_value=f.q_value),
                 post=post, nearest=near, text_hash=f.text_hash,
                 thresholds_key=f.thresholds_key))
         return out
 
     # -- calibration and small facts -----------------------------------------------------------
 
-    def save_calibration(self, pair: str, model: str, values: dict[str, Any]) -> None:
+    def save_calibration(self, pair: str, model: str, calibration: Calibration) -> None:
+        values = asdict(calibration)
         with self.session() as s:
             row = s.get(CalibrationRow, (pair, model))
             if row is None:
@@ -151,10 +157,43 @@ class AnalysisRepository(StoreBase):
                 row.values = values
                 row.computed_at = _now()
 
-    def calibration(self, pair: str, model: str) -> dict[str, Any] | None:
+    def calibration(self, pair: str, model: str) -> Calibration | None:
+        """The stored calibration, or None (also for one written by an older version: it is
+        simply recomputed)."""
         with self.session() as s:
             row = s.get(CalibrationRow, (pair, model))
-            return dict(row.values) if row else None
+            values = dict(row.values) if row else None
+        if not values:
+            return None
+        try:
+            null = values.pop("null", None)
+            return Calibration(**values, null=NullTail(**{
+                **null, "survival": tuple(null["survival"])}) if null else None)
+        except TypeError:
+            return None
+
+    def finding_similarities(self, pair: str, model: str,
+                             pks: Sequence[int]) -> dict[int, float | None]:
+        """Post pk -> the similarity its stored finding rests on (posts with no finding are
+        absent): a new corporate post that comes no closer cannot change the finding."""
+        out: dict[int, float | None] = {}
+        with self.session() as s:
+            for chunk in _chunks(list(pks), 2000):
+                for pk, sim in s.execute(select(FindingRow.post_pk, FindingRow.similarity).where(
+                        FindingRow.pair == pair, FindingRow.model == model,
+                        FindingRow.post_pk.in_(chunk))):
+                    out[pk] = sim
+        return out
+
+    def p_values(self, pair: str, model: str, *, since: datetime,
+                 until: datetime) -> list[float]:
+        """Chance levels of the pair's findings in [since, until): the multiple-testing
+        family a new batch of posts joins."""
+        with self.session() as s:
+            values = s.scalars(select(FindingRow.p_value).where(
+                FindingRow.pair == pair, FindingRow.model == model,
+                FindingRow.created_at >= since, FindingRow.created_at < until))
+            return [float(p) for p in values if p is not None]
 
     def get_value(self, key: str) -> dict[str, Any] | None:
         with self.session() as s:

@@ -127,6 +127,11 @@ class FindingRow(Base):
     text_hash: Mapped[str] = mapped_column(String(64))
     thresholds_key: Mapped[str] = mapped_column(String(64))
     analysed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    subkind: Mapped[str | None] = mapped_column(String(32))
+    substance: Mapped[int | None] = mapped_column(Integer)
+    days_apart: Mapped[float | None] = mapped_column(Float)
+    p_value: Mapped[float | None] = mapped_column(Float)
+    q_value: Mapped[float | None] = mapped_column(Float)
 
 
 class CalibrationRow(Base):

@@ -28,7 +28,7 @@ from starlette.routing import Route
 
 from monitor import pipeline
 from monitor.config import MonitorConfig, PairConfig, parse_moment
-from monitor.embed.encoder import Encoder
+from monitor.embed.encoder import Encoder, Encoders
 from monitor.errors import ConfigError, MonitorError, UsageError
 from monitor.models import PostClass
 from monitor.report.render import FORMATS, html_context, render, template_environment
@@ -64,13 +64,13 @@ class Dashboard:
     """The pages. Sync handlers run in Starlette's thread pool; the store is shared."""
 
     def __init__(self, cfg: MonitorConfig, store: Store, *, token: str | None = None,
-                 encoder_factory: Callable[[], Encoder] | None = None,
+                 encoder_factory: Callable[[], Encoder | Encoders] | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.cfg = cfg
         self.store = store
         self.auth = TokenAuth(token) if token else None
         self._encoder_factory = encoder_factory or self._configured_encoder
-        self._encoder: Encoder | None = None
+        self._encoder: Encoder | Encoders | None = None
         self._encoder_lock = threading.Lock()
         self.clock = clock
         self.env = template_environment(TEMPLATES)
@@ -78,12 +78,10 @@ class Dashboard:
                                 formats=FORMATS, classes=PostClass)
         self.env.filters["pair_url"] = lambda name: "/pairs/" + quote(str(name), safe="")
 
-    def _configured_encoder(self) -> Encoder:
-        from monitor.embed import make_encoder
+    def _configured_encoder(self) -> Encoders:
+        return Encoders(batch_size=self.cfg.model.batch_size)
 
-        return make_encoder(self.cfg.model.name, batch_size=self.cfg.model.batch_size)
-
-    def encoder(self) -> Encoder:
+    def encoder(self) -> Encoder | Encoders:
         """The model, loaded once, on the first check (not at start: torch is slow to load)."""
         with self._encoder_lock:
             if self._encoder is None:

@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from monitor.analysis.rates import totals
+from monitor.app.models_choice import report_model
 from monitor.config import MonitorConfig, PairConfig, parse_moment
-from monitor.embed.encoder import model_id_for
 from monitor.errors import MonitorError, UsageError
 from monitor.models import PostClass
 from monitor.report.render import AlertPeriod, alert_periods
@@ -18,7 +18,8 @@ from monitor.store.repository import StoredFinding
 
 log = logging.getLogger(__name__)
 DEFAULT_SINCE = "90d"
-FLAGGED = (PostClass.ECHO, PostClass.OVERLAP, PostClass.OFF_LINE)
+FLAGGED = (PostClass.OFF_LIMITS, PostClass.ECHO, PostClass.OVERLAP, PostClass.RECYCLED,
+           PostClass.OFF_LINE)
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ class PairSummary:
 
 def pair_summary(store: Store, cfg: MonitorConfig, pair: PairConfig,
                  since: datetime) -> PairSummary:
-    stored = store.findings(pair.name, model_id_for(cfg.model.name), since=since)
+    stored = store.findings(pair.name, report_model(store, cfg, pair).model_id, since=since)
     stats = totals([s.finding for s in stored])
     history = alert_history(store, pair.name, limit=0)
     status = history.state["status"] if history.state else None
@@ -93,7 +94,7 @@ def flagged(store: Store, cfg: MonitorConfig, pair: PairConfig, p: Period, wante
         c for c in PostClass if c.value == wanted)
     if not classes:
         raise UsageError(f"class {wanted!r}: use flagged, echo, overlap or off-line")
-    stored = store.findings(pair.name, model_id_for(cfg.model.name), since=p.since,
+    stored = store.findings(pair.name, report_model(store, cfg, pair).model_id, since=p.since,
                             until=p.until)
     items = [s for s in reversed(stored) if s.finding.post_class in classes]
     pages = max(1, -(-len(items) // per_page))

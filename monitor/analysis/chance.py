@@ -1,0 +1,230 @@
+"""Is an executive post closer to a corporate post than chance explains? (pure numpy)
+
+One global similarity cut lets generic posts through (a post about "our stores" is close to
+every week's corporate posts) and misses specific repeats whose similarity is modest. So each
+executive post is judged against its **own chance level**:
+
+1. Its similarities to the brand's posts of the reference period *outside* its window give its
+   background: a robust centre (median) and spread (1.4826 × MAD). A post that resembles every
+   week's corporate posts has a high centre, so its best match in the window does not stand out.
+2. The best match in the window is standardised, z = (cos − centre) / spread.
+3. How often does chance reach that z? The pooled survival function G of the same z over *far*
+   pairs (corporate posts more than the recycling horizon away, where no repeat is sought),
+   learnt per pair and model at calibration, with an exponential tail beyond its 99th
+   percentile so small probabilities are smooth. A window holding n corporate posts gives n
+   chances: p = 1 − (1 − G(z))ⁿ.
+4. Over the period's posts, false discoveries are controlled with Benjamini–Hochberg: a post
+   is a repeat when its q-value is at most the FDR level (and its similarity is above the
+   far-pair floor, so a standardised fluke between unrelated posts is never a repeat).
+
+The same test runs in two windows: ±lag days (overlap) and lag..horizon days in either
+direction (recycling, "announce then deliver").
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from monitor.models import NullTail
+
+DAY = 86400.0
+BLOCK = 256
+MIN_BACKGROUND = 8  # fewer background posts: use the pooled centre and spread instead
+MIN_SPREAD = 0.02  # similarities of a post to unrelated posts never spread less than this
+TAIL_QUANTILE = 0.99
+GRID = np.round(np.arange(-4.0, 12.0001, 0.05), 2)  # z values the survival is stored at
+MIN_NULL = 500  # far pairs needed before a pair's own null replaces the default one
+
+
+def survival(null: NullTail, z: np.ndarray) -> np.ndarray:
+    """P(Z >= z) under the null, for an array of z (nan gives 1)."""
+    z = np.asarray(z, dtype=np.float64)
+    body = np.interp(z, GRID, np.asarray(null.survival), left=1.0, right=0.0)
+    tail = (1.0 - TAIL_QUANTILE) * np.exp(-(z - null.tail_start) / null.tail_scale)
+    out = np.where(z >= null.tail_start, np.minimum(tail, 1.0 - TAIL_QUANTILE), body)
+    return np.where(np.isnan(z), 1.0, np.clip(out, 0.0, 1.0))
+
+
+def null_to_dict(null: NullTail) -> dict[str, Any]:
+    return {"survival": [round(s, 8) for s in null.survival], "tail_start": null.tail_start,
+            "tail_scale": null.tail_scale, "size": null.size, "cos_floor": null.cos_floor,
+            "centre": null.centre, "spread": null.spread}
+
+
+def null_from_dict(d: Mapping[str, Any]) -> NullTail:
+    return NullTail(survival=tuple(float(x) for x in d["survival"]),
+                    tail_start=float(d["tail_start"]), tail_scale=float(d["tail_scale"]),
+                    size=int(d["size"]), cos_floor=float(d["cos_floor"]),
+                    centre=float(d["centre"]), spread=float(d["spread"]))
+
+
+def fit_null(z: np.ndarray, cos: np.ndarray, *, floor_quantile: float = 0.95) -> NullTail:
+    """The null from far pairs' standardised similarities `z` and raw similarities `cos`."""
+    z = np.sort(np.asarray(z, dtype=np.float64))
+    n = len(z)
+    surv = 1.0 - np.searchsorted(z, GRID, side="left") / n
+    start = float(np.quantile(z, TAIL_QUANTILE))
+    excess = z[z > start] - start
+    scale = float(excess.mean()) if len(excess) else 0.5
+    return NullTail(survival=tuple(float(s) for s in surv), tail_start=start,
+                    tail_scale=max(scale, 0.05), size=n,
+                    cos_floor=float(np.quantile(cos, floor_quantile)),
+                    centre=float(np.median(cos)),
+                    spread=max(float(1.4826 * np.median(np.abs(cos - np.median(cos)))),
+                               MIN_SPREAD))
+
+
+def default_null(cos_floor: float) -> NullTail:
+    """A conservative null for a pair without enough history: standardised similarities of
+    unrelated posts follow a heavy (Laplace-like) tail, so chance is never underestimated."""
+    z = GRID
+    surv = np.where(z <= 0, 1.0 - 0.5 * np.exp(np.minimum(z, 0) / 0.9),
+                    0.5 * np.exp(-np.maximum(z, 0) / 0.9))
+    start = float(-0.9 * np.log(2 * (1 - TAIL_QUANTILE)))
+    return NullTail(survival=tuple(float(s) for s in surv), tail_start=start,
+                    tail_scale=0.9, size=0, cos_floor=cos_floor, centre=0.2, spread=0.1)
+
+
+@dataclass(frozen=True)
+class WindowMatch:
+    """For each executive post, its best corporate match in one window, standardised."""
+
+    index: np.ndarray  # (n,) row of the best corporate post in the window, -1 if none
+    similarity: np.ndarray  # (n,) its cosine (nan if none)
+    z: np.ndarray  # (n,) its standardised similarity (nan if none)
+    candidates: np.ndarray  # (n,) how many eligible corporate posts the window holds
+    p_value: np.ndarray  # (n,) chance of a best match at least this standardised (1 if none)
+
+
+@dataclass(frozen=True)
+class ChanceResult:
+    window: WindowMatch  # within ±lag
+    ring: WindowMatch  # lag < |Δt| <= horizon
+    centre: np.ndarray  # (n,) background centre of each post
+    spread: np.ndarray  # (n,) background spread
+    far_z: np.ndarray  # standardised similarities of far pairs (for calibration)
+    far_cos: np.ndarray  # their raw similarities
+
+
+def chance_matches(exec_vecs: np.ndarray, exec_times: np.ndarray, exec_ok: np.ndarray,
+                   corp_vecs: np.ndarray, corp_times: np.ndarray, corp_ok: np.ndarray, *,
+                   lag_days: float, horizon_days: float, reference_days: float,
+                   null: NullTail | None, collect_far: bool = False,
+                   far_limit: int = 400_000, seed: int = 0) -> ChanceResult:
+    """Best standardised matches of each executive post in its window and its recycling ring.
+
+    `*_ok` mark the posts that may be judged by similarity (enough substance; for corporate
+    posts also: the brand's own words, not a retweet). Corporate times must be sorted. Work is
+    done in blocks of executive posts against the span of corporate posts their reference
+    period reaches, so a year of posts never builds a year-by-year matrix.
+    """
+    n = exec_vecs.shape[0]
+    empty_match = _freeze(_Match(n))
+    centre = np.full(n, np.nan)
+    spread = np.full(n, np.nan)
+    win, ring = _Match(n), _Match(n)
+    far_z: list[np.ndarray] = []
+    far_cos: list[np.ndarray] = []
+    if n == 0 or corp_vecs.shape[0] == 0:
+        return ChanceResult(empty_match, empty_match, centre, spread, np.zeros(0), np.zeros(0))
+    if np.any(np.diff(corp_times) < 0):
+        raise ValueError("corporate times must be sorted ascending")
+    lag, horizon, reference = lag_days * DAY, horizon_days * DAY, reference_days * DAY
+    far_gap = horizon + lag
+    order = np.argsort(exec_times, kind="stable")
+    for start in range(0, n, BLOCK):
+        rows = order[start:start + BLOCK]
+        t = exec_times[rows]
+        lo = int(np.searchsorted(corp_times, t.min() - reference, side="left"))
+        hi = int(np.searchsorted(corp_times, t.max() + reference, side="right"))
+        if hi <= lo:
+            continue
+        sims = (exec_vecs[rows] @ corp_vecs[lo:hi].T).astype(np.float64)
+        gap = np.abs(corp_times[None, lo:hi] - t[:, None])
+        ok = corp_ok[None, lo:hi] & exec_ok[rows, None] & (gap <= reference)
+        background = ok & (gap > lag)
+        masked = np.where(background, sims, np.nan)
+        counts = background.sum(axis=1)
+        with warnings.catch_warnings():  # rows without background are all-nan: handled below
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mid = np.nanmedian(masked, axis=1)
+            mad = np.nanmedian(np.abs(masked - mid[:, None]), axis=1)
+        pooled_c = null.centre if null is not None else 0.2
+        pooled_s = null.spread if null is not None else 0.1
+        few = counts < MIN_BACKGROUND
+        mid = np.where(few, pooled_c, mid)
+        sd = np.where(few, pooled_s, np.maximum(1.4826 * np.nan_to_num(mad), MIN_SPREAD))
+        centre[rows], spread[rows] = mid, sd
+        z = (sims - mid[:, None]) / sd[:, None]
+        for target, mask in ((win, ok & (gap <= lag)),
+                             (ring, ok & (gap > lag) & (gap <= horizon))):
+            zz = np.where(mask, z, -np.inf)
+            best = np.argmax(zz, axis=1)
+            has = mask.any(axis=1)
+            target.index[rows] = np.where(has, best + lo, -1)
+            target.similarity[rows] = np.where(has, sims[np.arange(len(rows)), best], np.nan)
+            target.z[rows] = np.where(has, zz[np.arange(len(rows)), best], np.nan)
+            target.candidates[rows] = mask.sum(axis=1)
+        if collect_far:
+            far = ok & (gap > far_gap)
+            far_z.append(z[far])
+            far_cos.append(sims[far])
+    fz = np.concatenate(far_z) if far_z else np.zeros(0)
+    fc = np.concatenate(far_cos) if far_cos else np.zeros(0)
+    if len(fz) > far_limit:  # a seeded sample keeps calibration bounded on busy pairs
+        pick = np.random.default_rng(seed).choice(len(fz), far_limit, replace=False)
+        fz, fc = fz[pick], fc[pick]
+    tail = null
+    for target in (win, ring):
+        if tail is not None:
+            target.p_value[:] = window_p_value(tail, target.z, target.candidates)
+    return ChanceResult(_freeze(win), _freeze(ring), centre, spread, fz, fc)
+
+
+def window_p_value(null: NullTail, z: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """Chance that the best of `candidates` unrelated posts reaches z: 1 − (1 − G(z))ⁿ."""
+    g = survival(null, z)
+    n = np.maximum(candidates, 1).astype(np.float64)
+    with np.errstate(divide="ignore"):
+        p = -np.expm1(n * np.log1p(-np.minimum(g, 1.0 - 1e-16)))
+    return np.where(candidates > 0, np.clip(p, 0.0, 1.0), 1.0)
+
+
+def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
+    """Benjamini–Hochberg adjusted p-values (q-values), same order as `p`."""
+    p = np.asarray(p, dtype=np.float64)
+    m = len(p)
+    if m == 0:
+        return p.copy()
+    order = np.argsort(p, kind="stable")
+    ranked = p[order] * m / np.arange(1, m + 1)
+    q = np.minimum.accumulate(ranked[::-1])[::-1]
+    out = np.empty(m)
+    out[order] = np.clip(q, 0.0, 1.0)
+    return out
+
+
+def q_values(p: np.ndarray, family: Sequence[float] = ()) -> np.ndarray:
+    """q-values of `p` within a family that also holds `family` (p-values of the period's
+    posts already decided): the period, not only the batch, sets the multiple-testing bar."""
+    extra = np.asarray(list(family), dtype=np.float64)
+    q = benjamini_hochberg(np.concatenate([np.asarray(p, dtype=np.float64), extra]))
+    return q[:len(p)]
+
+
+class _Match:
+    def __init__(self, n: int) -> None:
+        self.index = np.full(n, -1, dtype=np.int64)
+        self.similarity = np.full(n, np.nan)
+        self.z = np.full(n, np.nan)
+        self.candidates = np.zeros(n, dtype=np.int64)
+        self.p_value = np.ones(n)
+
+
+def _freeze(m: _Match) -> WindowMatch:
+    return WindowMatch(m.index, m.similarity, m.z, m.candidates, m.p_value)

@@ -3,10 +3,10 @@
 Similarity scales differ by model, language and post length, so nothing is a magic number.
 From the pair's own history:
 
-- **the chance level of repeats** (`chance.fit_null`): the standardised similarity of every
-  executive post to the corporate posts *far* from it (more than the recycling horizon plus the
-  lag away, where no repeat is sought), pooled; and the far pairs' 95th similarity percentile
-  as the floor a repeat must reach;
+- **the chance level of repeats** (`chance.fit_null`): the standardised best match of every
+  executive post in windows *far* from it (beyond the recycling horizon, where no repeat is
+  sought), pooled; and the 95th percentile of those best matches' similarity as the floor a
+  repeat must reach;
 - **near-copies**: the 99th percentile of the character 5-gram overlap of far pairs, never
   below LEXICAL_FLOOR (a pasted sentence stands far above any chance overlap);
 - **off-line**: the brand-line and own-baseline similarities under which only
@@ -29,6 +29,7 @@ from monitor.analysis.lexical import lexical_similarity
 from monitor.analysis.offlimits import Guardrails, example_cohesion
 from monitor.analysis.offline import line_threshold, own_baseline_similarity, own_threshold
 from monitor.analysis.substance import MIN_SUBSTANCE, substance
+from monitor.analysis.wordvec import word_vectors
 from monitor.models import Calibration, Post, PostKind
 
 LEXICAL_QUANTILE = 0.99
@@ -47,7 +48,7 @@ def calibrate(exec_posts: Sequence[Post], exec_vecs: np.ndarray, corp_posts: Seq
               corp_vecs: np.ndarray, rails: Guardrails, *, lag_days: float,
               recycle_days: float, reference_days: float, topics_key: str, size: int,
               min_substance: int = MIN_SUBSTANCE, seed: int = 0) -> Calibration:
-    """The pair's calibration; `sufficient=False` while fewer than MIN_NULL far pairs exist
+    """The pair's calibration; `sufficient=False` while fewer than MIN_NULL far windows exist
     (about two months of both voices)."""
     order = np.argsort(_seconds(corp_posts), kind="stable")
     corp_posts = [corp_posts[i] for i in order]
@@ -56,13 +57,15 @@ def calibrate(exec_posts: Sequence[Post], exec_vecs: np.ndarray, corp_posts: Seq
     exec_ok = np.array([substance(p.text) >= min_substance for p in exec_posts], dtype=bool)
     corp_ok = np.array([p.kind != PostKind.RETWEET and substance(p.text) >= min_substance
                         for p in corp_posts], dtype=bool)
+    words = word_vectors([p.text for p in exec_posts] + [p.text for p in corp_posts])
     chance = chance_matches(exec_vecs, exec_t, exec_ok, corp_vecs, corp_t, corp_ok,
                             lag_days=lag_days, horizon_days=recycle_days,
-                            reference_days=reference_days, null=None, collect_far=True,
-                            seed=seed)
+                            reference_days=reference_days, null=None,
+                            exec_words=words[:len(exec_posts)],
+                            corp_words=words[len(exec_posts):], collect_far=True, seed=seed)
     if len(chance.far_z) < MIN_NULL:
         return Calibration(posts=size, topics_key=topics_key, sufficient=False,
-                           method=f"not enough history yet ({len(chance.far_z)} far pairs, "
+                           method=f"not enough history yet ({len(chance.far_z)} far windows, "
                                   f"need {MIN_NULL})")
     null = fit_null(chance.far_z, chance.far_cos)
     lexical = max(_lexical_quantile(exec_posts, exec_t, exec_ok, corp_posts, corp_t, corp_ok,
@@ -78,10 +81,10 @@ def calibrate(exec_posts: Sequence[Post], exec_vecs: np.ndarray, corp_posts: Seq
         posts=size, topics_key=topics_key, sufficient=True, null=null,
         lexical=min(lexical, 0.97), offline=offline, offline_own=offline_own,
         offlimits=min(offlimits, 0.97), guardrail_note=note,
-        method=(f"calibrated on {null.size:,} far post pairs (more than "
-                f"{recycle_days + lag_days:g} days apart; median similarity "
-                f"{null.centre:.2f}); repeats must stand out from each post's own background "
-                f"and reach {null.cos_floor:.2f}"))
+        method=(f"calibrated on {null.size:,} far windows (posts' best matches more than "
+                f"{recycle_days:g} days away; median similarity {null.centre:.2f}); repeats "
+                f"must stand out from each post's own background and reach "
+                f"{null.cos_floor:.2f}"))
 
 
 def _lexical_quantile(exec_posts: Sequence[Post], exec_t: np.ndarray, exec_ok: np.ndarray,
@@ -120,7 +123,7 @@ def _offlimits_threshold(corp_vecs: np.ndarray, rails: Guardrails,
     names, counts = np.unique(which[close], return_counts=True)
     topic = str(names[np.argmax(counts)]) if len(names) else str(topics[0])
     return threshold, (
-        f"the brand's own posts come as close to '{topic}' as its examples do "
-        f"({int(close.sum())} of {len(best)} corporate posts): the example-based guardrail "
-        f"only flags posts above {threshold:.2f} (a paraphrase of an example scores about "
-        f"{cohesion:.2f}); stance cues (a side taken, an attack) still flag")
+        f"the off-limits guardrail is weakened: the brand's own posts come as close to "
+        f"'{topic}' as its examples do ({int(close.sum())} of {len(best)} corporate posts), so "
+        f"the examples only flag posts above {threshold:.2f} (a paraphrase of an example "
+        f"scores about {cohesion:.2f}); stance cues (a side taken, an attack) still flag")

@@ -4,21 +4,22 @@ One global similarity cut lets generic posts through (a post about "our stores" 
 every week's corporate posts) and misses specific repeats whose similarity is modest. So each
 executive post is judged against its **own chance level**:
 
-1. Its similarities to the brand's posts of the reference period *outside* its window give its
-   background: a robust centre (median) and spread (1.4826 × MAD). A post that resembles every
-   week's corporate posts has a high centre, so its best match in the window does not stand out.
-2. The best match in the window is standardised, z = (cos − centre) / spread.
-3. How often does chance reach that z? The pooled survival function G of the same z over *far*
-   pairs (corporate posts more than the recycling horizon away, where no repeat is sought),
-   learnt per pair and model at calibration, with an exponential tail beyond its 99th
-   percentile so small probabilities are smooth. A window holding n corporate posts gives n
-   chances: p = 1 − (1 − G(z))ⁿ.
+1. Time around the post is cut into windows as wide as the overlap window (±lag days): the
+   window of the post itself, and windows shifted by 2·lag, 4·lag, ... days either way, up to
+   the reference period. In each, the post's best match among the brand's posts.
+2. The best matches of the *other* windows are the post's background: a robust centre
+   (median) and spread (1.4826 × MAD). A post that resembles every week's corporate posts has
+   high best matches everywhere, so its best match in its own window does not stand out; a
+   specific repeat does, even at a modest similarity. z = (best − centre) / spread.
+3. How often does chance reach that z? The pooled survival function G of the same z over
+   *far* windows (beyond the recycling horizon, where no repeat is sought), learnt per pair and
+   model at calibration, with an exponential tail beyond its 99th percentile so small
+   probabilities are smooth. The overlap window is one window: p = G(z). The recycling ring
+   (lag to horizon days, either direction) holds k windows: p = 1 − (1 − G(z))^k for its best.
 4. Over the period's posts, false discoveries are controlled with Benjamini–Hochberg: a post
-   is a repeat when its q-value is at most the FDR level (and its similarity is above the
-   far-pair floor, so a standardised fluke between unrelated posts is never a repeat).
-
-The same test runs in two windows: ±lag days (overlap) and lag..horizon days in either
-direction (recycling, "announce then deliver").
+   is a repeat when its q-value is at most the FDR level, and its similarity reaches what only
+   the top 5 % of far windows' best matches reach (so a standardised fluke between unrelated
+   posts is never a repeat).
 """
 
 from __future__ import annotations
@@ -34,11 +35,12 @@ from monitor.models import NullTail
 
 DAY = 86400.0
 BLOCK = 256
-MIN_BACKGROUND = 8  # fewer background posts: use the pooled centre and spread instead
+MIN_BACKGROUND = 6  # fewer background windows: use the pooled centre and spread instead
 MIN_SPREAD = 0.02  # similarities of a post to unrelated posts never spread less than this
 TAIL_QUANTILE = 0.99
 GRID = np.round(np.arange(-4.0, 12.0001, 0.05), 2)  # z values the survival is stored at
-MIN_NULL = 500  # far pairs needed before a pair's own null replaces the default one
+WORDS_WEIGHT = 0.5  # how much shared rare words add to the embedding similarity of a pair
+MIN_NULL = 300  # far windows needed before a pair's own null replaces the default one
 
 
 def survival(null: NullTail, z: np.ndarray) -> np.ndarray:
@@ -64,7 +66,7 @@ def null_from_dict(d: Mapping[str, Any]) -> NullTail:
 
 
 def fit_null(z: np.ndarray, cos: np.ndarray, *, floor_quantile: float = 0.95) -> NullTail:
-    """The null from far pairs' standardised similarities `z` and raw similarities `cos`."""
+    """The null from far windows' standardised best matches `z` and their similarities `cos`."""
     z = np.sort(np.asarray(z, dtype=np.float64))
     n = len(z)
     surv = 1.0 - np.searchsorted(z, GRID, side="left") / n
@@ -96,98 +98,122 @@ class WindowMatch:
 
     index: np.ndarray  # (n,) row of the best corporate post in the window, -1 if none
     similarity: np.ndarray  # (n,) its cosine (nan if none)
+    score: np.ndarray  # (n,) its score: cosine plus WORDS_WEIGHT × shared-words cosine
     z: np.ndarray  # (n,) its standardised similarity (nan if none)
-    candidates: np.ndarray  # (n,) how many eligible corporate posts the window holds
+    candidates: np.ndarray  # (n,) how many windows it was the best of (0: no eligible post)
     p_value: np.ndarray  # (n,) chance of a best match at least this standardised (1 if none)
 
 
 @dataclass(frozen=True)
 class ChanceResult:
     window: WindowMatch  # within ±lag
-    ring: WindowMatch  # lag < |Δt| <= horizon
-    centre: np.ndarray  # (n,) background centre of each post
+    ring: WindowMatch  # lag < |Δt| <= horizon (roughly: whole shifted windows)
+    centre: np.ndarray  # (n,) background centre of each post (best matches of other windows)
     spread: np.ndarray  # (n,) background spread
-    far_z: np.ndarray  # standardised similarities of far pairs (for calibration)
-    far_cos: np.ndarray  # their raw similarities
+    far_z: np.ndarray  # standardised best matches of far windows (for calibration)
+    far_cos: np.ndarray  # their scores
 
 
 def chance_matches(exec_vecs: np.ndarray, exec_times: np.ndarray, exec_ok: np.ndarray,
                    corp_vecs: np.ndarray, corp_times: np.ndarray, corp_ok: np.ndarray, *,
                    lag_days: float, horizon_days: float, reference_days: float,
-                   null: NullTail | None, collect_far: bool = False,
+                   null: NullTail | None, exec_words: np.ndarray | None = None,
+                   corp_words: np.ndarray | None = None, collect_far: bool = False,
                    far_limit: int = 400_000, seed: int = 0) -> ChanceResult:
     """Best standardised matches of each executive post in its window and its recycling ring.
 
     `*_ok` mark the posts that may be judged by similarity (enough substance; for corporate
-    posts also: the brand's own words, not a retweet). Corporate times must be sorted. Work is
+    posts also: the brand's own words, not a retweet). `*_words` (`wordvec.word_vectors`) add
+    shared rare words to the evidence: the score of a pair is its embedding similarity plus
+    WORDS_WEIGHT times its word similarity. Corporate times must be sorted. Work is
     done in blocks of executive posts against the span of corporate posts their reference
     period reaches, so a year of posts never builds a year-by-year matrix.
     """
     n = exec_vecs.shape[0]
-    empty_match = _freeze(_Match(n))
     centre = np.full(n, np.nan)
     spread = np.full(n, np.nan)
     win, ring = _Match(n), _Match(n)
     far_z: list[np.ndarray] = []
     far_cos: list[np.ndarray] = []
     if n == 0 or corp_vecs.shape[0] == 0:
-        return ChanceResult(empty_match, empty_match, centre, spread, np.zeros(0), np.zeros(0))
+        empty = _freeze(_Match(n))
+        return ChanceResult(empty, empty, centre, spread, np.zeros(0), np.zeros(0))
     if np.any(np.diff(corp_times) < 0):
         raise ValueError("corporate times must be sorted ascending")
-    lag, horizon, reference = lag_days * DAY, horizon_days * DAY, reference_days * DAY
-    far_gap = horizon + lag
+    width = 2.0 * lag_days * DAY
+    reach = int(np.floor(reference_days * DAY / width + 0.5))  # windows each way
+    ring_reach = max(1, int(np.ceil((horizon_days - lag_days) * DAY / width)))
+    pooled_c = null.centre if null is not None else 0.2
+    pooled_s = null.spread if null is not None else 0.1
     order = np.argsort(exec_times, kind="stable")
     for start in range(0, n, BLOCK):
         rows = order[start:start + BLOCK]
         t = exec_times[rows]
-        lo = int(np.searchsorted(corp_times, t.min() - reference, side="left"))
-        hi = int(np.searchsorted(corp_times, t.max() + reference, side="right"))
+        b = len(rows)
+        span = (reach + 0.5) * width
+        lo = int(np.searchsorted(corp_times, t.min() - span, side="left"))
+        hi = int(np.searchsorted(corp_times, t.max() + span, side="right"))
         if hi <= lo:
             continue
         sims = (exec_vecs[rows] @ corp_vecs[lo:hi].T).astype(np.float64)
-        gap = np.abs(corp_times[None, lo:hi] - t[:, None])
-        ok = corp_ok[None, lo:hi] & exec_ok[rows, None] & (gap <= reference)
-        background = ok & (gap > lag)
-        masked = np.where(background, sims, np.nan)
-        counts = background.sum(axis=1)
+        score = sims
+        if exec_words is not None and corp_words is not None:
+            score = sims + WORDS_WEIGHT * (exec_words[rows] @ corp_words[lo:hi].T)
+        which = np.rint((corp_times[None, lo:hi] - t[:, None]) / width).astype(np.int64)
+        ok = corp_ok[None, lo:hi] & exec_ok[rows, None] & (np.abs(which) <= reach)
+        masked = np.where(ok, score, -np.inf)
+        # Best match in each window: (b, 2·reach + 1), -inf where a window holds no post.
+        bests = np.full((b, 2 * reach + 1), -np.inf)
+        for w in range(-reach, reach + 1):
+            bests[:, w + reach] = np.max(np.where(which == w, masked, -np.inf), axis=1)
+        others = bests.copy()
+        others[:, reach] = -np.inf
+        finite = np.isfinite(others)
+        counts = finite.sum(axis=1)
+        values = np.where(finite, others, np.nan)
         with warnings.catch_warnings():  # rows without background are all-nan: handled below
             warnings.simplefilter("ignore", RuntimeWarning)
-            mid = np.nanmedian(masked, axis=1)
-            mad = np.nanmedian(np.abs(masked - mid[:, None]), axis=1)
-        pooled_c = null.centre if null is not None else 0.2
-        pooled_s = null.spread if null is not None else 0.1
+            mid = np.nanmedian(values, axis=1)
+            mad = np.nanmedian(np.abs(values - mid[:, None]), axis=1)
         few = counts < MIN_BACKGROUND
         mid = np.where(few, pooled_c, mid)
         sd = np.where(few, pooled_s, np.maximum(1.4826 * np.nan_to_num(mad), MIN_SPREAD))
         centre[rows], spread[rows] = mid, sd
-        z = (sims - mid[:, None]) / sd[:, None]
-        for target, mask in ((win, ok & (gap <= lag)),
-                             (ring, ok & (gap > lag) & (gap <= horizon))):
+        z = (score - mid[:, None]) / sd[:, None]
+        gap = np.abs(corp_times[None, lo:hi] - t[:, None])
+        near_ring = (which != 0) & (np.abs(which) <= ring_reach) & (gap <= horizon_days * DAY)
+        ring_windows = np.isfinite(bests[:, reach - ring_reach:reach]).sum(axis=1) + \
+            np.isfinite(bests[:, reach + 1:reach + ring_reach + 1]).sum(axis=1)
+        for target, mask, windows in ((win, ok & (which == 0), np.ones(b, dtype=np.int64)),
+                                      (ring, ok & near_ring, ring_windows)):
             zz = np.where(mask, z, -np.inf)
             best = np.argmax(zz, axis=1)
             has = mask.any(axis=1)
             target.index[rows] = np.where(has, best + lo, -1)
-            target.similarity[rows] = np.where(has, sims[np.arange(len(rows)), best], np.nan)
-            target.z[rows] = np.where(has, zz[np.arange(len(rows)), best], np.nan)
-            target.candidates[rows] = mask.sum(axis=1)
+            target.similarity[rows] = np.where(has, sims[np.arange(b), best], np.nan)
+            target.score[rows] = np.where(has, score[np.arange(b), best], np.nan)
+            target.z[rows] = np.where(has, zz[np.arange(b), best], np.nan)
+            target.candidates[rows] = np.where(has, windows, 0)
         if collect_far:
-            far = ok & (gap > far_gap)
-            far_z.append(z[far])
-            far_cos.append(sims[far])
+            far = np.abs(np.arange(-reach, reach + 1)) > ring_reach
+            far_best = bests[:, far]
+            keep = np.isfinite(far_best) & ~few[:, None]
+            far_z.append(((far_best - mid[:, None]) / sd[:, None])[keep])
+            far_cos.append(far_best[keep])  # scores: the floor applies to the same score
     fz = np.concatenate(far_z) if far_z else np.zeros(0)
     fc = np.concatenate(far_cos) if far_cos else np.zeros(0)
     if len(fz) > far_limit:  # a seeded sample keeps calibration bounded on busy pairs
         pick = np.random.default_rng(seed).choice(len(fz), far_limit, replace=False)
         fz, fc = fz[pick], fc[pick]
-    tail = null
-    for target in (win, ring):
-        if tail is not None:
-            target.p_value[:] = window_p_value(tail, target.z, target.candidates)
+    if null is not None:
+        for target in (win, ring):
+            target.p_value[:] = window_p_value(null, target.z, target.candidates)
     return ChanceResult(_freeze(win), _freeze(ring), centre, spread, fz, fc)
 
 
 def window_p_value(null: NullTail, z: np.ndarray, candidates: np.ndarray) -> np.ndarray:
-    """Chance that the best of `candidates` unrelated posts reaches z: 1 − (1 − G(z))ⁿ."""
+    """Chance that the best of `candidates` windows of unrelated posts reaches z:
+    1 − (1 − G(z))ⁿ (G is the survival of one window's standardised best match)."""
     g = survival(null, z)
     n = np.maximum(candidates, 1).astype(np.float64)
     with np.errstate(divide="ignore"):
@@ -221,10 +247,11 @@ class _Match:
     def __init__(self, n: int) -> None:
         self.index = np.full(n, -1, dtype=np.int64)
         self.similarity = np.full(n, np.nan)
+        self.score = np.full(n, np.nan)
         self.z = np.full(n, np.nan)
         self.candidates = np.zeros(n, dtype=np.int64)
         self.p_value = np.ones(n)
 
 
 def _freeze(m: _Match) -> WindowMatch:
-    return WindowMatch(m.index, m.similarity, m.z, m.candidates, m.p_value)
+    return WindowMatch(m.index, m.similarity, m.score, m.z, m.candidates, m.p_value)

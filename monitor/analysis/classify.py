@@ -6,11 +6,14 @@ Precedence, first match wins:
    a quote that adds a comment of the executive's own is *complementary* (subkind
    `quote-comment`): the executive's voice about the brand, not a copy of it;
 2. **off-limits**: a side taken on party politics, an attack, a polemic (`offlimits.py`);
-3. **echo** by link: a link the brand shared first, within the recycling horizon;
-4. **amplified**: the brand retweeted or quoted this post, shared its link after it, or
+3. **echo** by link: a link the brand shared first, within the recycling horizon; likewise a
+   retweet of the same third-party post the brand retweeted first;
+4. **amplified**: the brand retweeted or quoted this post, shared its link (or retweeted the
+   same post) after it, or
    copied its words (a near-copy posted after it);
 5. **overlap**: a restatement of a corporate post within ±lag days, judged against the post's
-   own chance level with false discoveries controlled (`chance.py`), or a near-copy;
+   own chance level with false discoveries controlled (`chance.py`), or a near-copy; when the
+   brand's post came *after* the executive's, the brand restated the executive: amplified;
 6. **recycled**: the same, lag to horizon days apart, either direction;
 7. **conversation**: a reply to a third party (not the brand, not the executive's own thread);
 8. **off-line**: unusual both for the brand's line and for the executive's baseline;
@@ -33,14 +36,16 @@ from monitor.analysis.lexical import lexical_similarity, shared_terms
 from monitor.analysis.links import link_set
 from monitor.analysis.offlimits import Guardrails, offlimits_scores, stance_cue
 from monitor.analysis.offline import own_baseline_similarity
-from monitor.analysis.relations import amplifiers, relay_of, shared_link
+from monitor.analysis.relations import amplifiers, relay_of, shared_link, shared_retweet
 from monitor.analysis.similarity import max_similarity, window_neighbours
-from monitor.analysis.substance import substance
+from monitor.analysis.substance import content_words, substance
+from monitor.analysis.wordvec import word_vectors
 from monitor.models import Finding, NullTail, Post, PostClass, PostKind, Thresholds
 
 __all__ = ["Guardrails", "OwnBaseline", "classify"]
 
 DEFAULT_COS_FLOOR = 0.5  # without a calibrated null, a repeat must at least be this similar
+MUTUAL_RANK = 2  # a repeat is among the brand post's 2 closest executive posts around it
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,7 @@ class OwnBaseline:
 
     vectors: np.ndarray
     times: np.ndarray
+    ids: tuple[str, ...] = ()  # their post ids (a post is never its own competitor)
 
 
 def _seconds(posts: Sequence[Post]) -> np.ndarray:
@@ -91,9 +97,11 @@ def classify(exec_posts: Sequence[Post], exec_vecs: np.ndarray, corp_posts: Sequ
     null = null or default_null(th.overlap if th.overlap > 0 else DEFAULT_COS_FLOOR)
     floor = max(th.overlap, null.cos_floor)
 
+    words = word_vectors([p.text for p in exec_posts] + [p.text for p in corp_posts])
     chance = chance_matches(exec_vecs, exec_times, exec_ok, corp_vecs, corp_times, corp_ok,
                             lag_days=th.lag_days, horizon_days=th.recycle_days,
-                            reference_days=reference_days, null=null)
+                            reference_days=reference_days, null=null,
+                            exec_words=words[:n], corp_words=words[n:])
     tested = np.nonzero(exec_ok)[0]
     q = q_values(np.concatenate([chance.window.p_value[tested], chance.ring.p_value[tested]]),
                  family)
@@ -101,10 +109,12 @@ def classify(exec_posts: Sequence[Post], exec_vecs: np.ndarray, corp_posts: Sequ
     q_ring = np.ones(n)
     q_win[tested], q_ring[tested] = q[:len(tested)], q[len(tested):]
 
-    # Near-copies: the 3 most similar corporate posts within the horizon, compared by text.
+    # Near-copies: compared by text with the 3 most similar corporate posts within the horizon
+    # and with those sharing most of its words (a pasted sentence the embedding ranks low).
     neigh = window_neighbours(exec_vecs, exec_times, corp_vecs[corp_ok], corp_times[corp_ok],
                               th.recycle_days * DAY, k=3)
     ok_rows = np.nonzero(corp_ok)[0]
+    by_word = _word_index(corp_posts, corp_ok)
     amplified_by = amplifiers(exec_posts, corp_posts, exec_set)
     corp_by_id = {p.post_id: p for p in corp_posts}
     corp_row = {p.post_id: j for j, p in enumerate(corp_posts)}
@@ -167,6 +177,19 @@ def classify(exec_posts: Sequence[Post], exec_vecs: np.ndarray, corp_posts: Sequ
                 f"shared {_days(link.days_apart)} earlier", link.target, subkind="link",
                 **common))
             continue
+        co = shared_retweet(post, exec_times[i], th.recycle_days * DAY, corp_posts, corp_times)
+        if co is not None and co.target is not None:
+            if (co.days_apart or 0) >= 0:
+                findings.append(ctx.finding(
+                    PostClass.ECHO, f"retweets the {co.reason} post that @{co.target.account} "
+                    f"retweeted {_days(co.days_apart or 0)} earlier", co.target,
+                    subkind="co-retweet", **common))
+            else:
+                findings.append(ctx.finding(
+                    PostClass.AMPLIFIED, f"@{co.target.account} retweeted the same {co.reason} "
+                    f"post {_days(-(co.days_apart or 0))} later", co.target,
+                    subkind="co-retweet", **common))
+            continue
         if i in amplified_by:
             by = amplified_by[i]
             verb = "retweeted" if by.kind == PostKind.RETWEET else "quoted"
@@ -181,7 +204,10 @@ def classify(exec_posts: Sequence[Post], exec_vecs: np.ndarray, corp_posts: Sequ
                 **common))
             continue
 
-        copy = ctx.near_copy(neigh.index[i], ok_rows) if exec_ok[i] else None
+        copy = (ctx.near_copy([int(ok_rows[c]) for c in neigh.index[i] if c >= 0]
+                              + _sharing_words(post, by_word, corp_times, exec_times[i],
+                                               th.recycle_days * DAY))
+                if exec_ok[i] else None)
         if copy is not None:
             j, lex = copy
             days = (exec_times[i] - corp_times[j]) / DAY
@@ -204,7 +230,9 @@ def classify(exec_posts: Sequence[Post], exec_vecs: np.ndarray, corp_posts: Sequ
             for cls, match, qv in ((PostClass.OVERLAP, chance.window, q_win[i]),
                                    (PostClass.RECYCLED, chance.ring, q_ring[i])):
                 j = int(match.index[i])
-                if j >= 0 and qv <= th.fdr and match.similarity[i] >= floor:
+                if (j >= 0 and qv <= th.fdr and match.score[i] >= floor
+                        and _mutual(exec_vecs[i], post.post_id, corp_vecs[j], corp_times[j],
+                                    own, th.lag_days * DAY)):
                     repeat = (cls, j, float(match.similarity[i]), float(match.p_value[i]),
                               float(qv))
                     break
@@ -214,6 +242,14 @@ def classify(exec_posts: Sequence[Post], exec_vecs: np.ndarray, corp_posts: Sequ
             days = (exec_times[i] - corp_times[j]) / DAY
             how = "translation" if ctx.translated(target) else "paraphrase"
             when = (f"{_days(days)} after" if days >= 0 else f"{_days(-days)} before")
+            if cls is PostClass.OVERLAP and days < 0:
+                # The brand said it after the executive, within days: the brand relayed the
+                # executive's message (recycling keeps both directions, with the gap shown).
+                findings.append(ctx.finding(
+                    PostClass.AMPLIFIED, f"@{target.account} restated this post "
+                    f"{_days(-days)} later ({how}, similarity {sim:.2f}, q {qv:.3f})", target,
+                    subkind="restated", p_value=p, q_value=qv, **common))
+                continue
             findings.append(ctx.finding(
                 cls, f"{how} of a @{target.account} post, posted {when} it (similarity "
                 f"{sim:.2f}, chance {p:.1e}, q {qv:.3f} ≤ {th.fdr:g})", target, subkind=how,
@@ -247,6 +283,43 @@ def classify(exec_posts: Sequence[Post], exec_vecs: np.ndarray, corp_posts: Sequ
             PostClass.COMPLEMENTARY, "own voice on the brand's themes" if best is not None
             else "no corporate post within the recycling horizon", best, **extra))
     return findings
+
+
+def _mutual(vec: np.ndarray, post_id: str, corp_vec: np.ndarray, corp_time: float,
+            own: OwnBaseline | None, lag: float) -> bool:
+    """Is the post among the MUTUAL_RANK executive posts closest to this corporate post within
+    ±lag of it? During a burst (a launch week, everyone talking about the product) a brand post
+    is close to many executive posts at once: none of them restates it in particular."""
+    if own is None or own.vectors.shape[0] == 0:
+        return True
+    around = np.abs(own.times - corp_time) <= lag
+    if own.ids:
+        around &= np.array([i != post_id for i in own.ids], dtype=bool)
+    others = own.vectors[around] @ corp_vec
+    return int(np.sum(others > float(vec @ corp_vec) + 1e-9)) < MUTUAL_RANK
+
+
+def _word_index(posts: Sequence[Post], ok: np.ndarray) -> dict[str, list[int]]:
+    index: dict[str, list[int]] = {}
+    for j, p in enumerate(posts):
+        if ok[j]:
+            for word in content_words(p.text):
+                index.setdefault(word, []).append(j)
+    return index
+
+
+def _sharing_words(post: Post, by_word: Mapping[str, list[int]], corp_times: np.ndarray,
+                   when: float, horizon: float, limit: int = 3) -> list[int]:
+    """Corporate posts within the horizon sharing at least half of the post's words."""
+    mine = content_words(post.text)
+    counts: dict[int, int] = {}
+    for word in mine:
+        for j in by_word.get(word, ()):
+            if abs(corp_times[j] - when) <= horizon:
+                counts[j] = counts.get(j, 0) + 1
+    need = max(3, len(mine) // 2)
+    ranked = sorted((j for j, c in counts.items() if c >= need), key=lambda j: -counts[j])
+    return ranked[:limit]
 
 
 def _days(days: float) -> str:
@@ -292,12 +365,9 @@ class _Judge:
             subkind=subkind, substance=self.sub, days_apart=days, p_value=p_value,
             q_value=q_value)
 
-    def near_copy(self, candidates: np.ndarray, ok_rows: np.ndarray) -> tuple[int, float] | None:
+    def near_copy(self, candidates: Sequence[int]) -> tuple[int, float] | None:
         best: tuple[int, float] | None = None
-        for c in candidates:
-            if c < 0:
-                break
-            j = int(ok_rows[c])
+        for j in dict.fromkeys(candidates):
             lex = lexical_similarity(self.post.text, self.corp_posts[j].text)
             if lex >= self.th.lexical and (best is None or lex > best[1]):
                 best = (j, lex)

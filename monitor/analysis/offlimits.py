@@ -53,7 +53,11 @@ _POLITICAL = [
     r"motion de censure", r"dissolution", r"partis?", r"votent", r"voter", r"votez",
     r"democrats?", r"republicans?", r"gop", r"labour", r"tories", r"conservatives?",
     r"trump", r"biden", r"harris", r"congress", r"senate", r"parliament", r"government",
-    r"ministers?", r"left wing", r"right wing", r"liberals?", r"election",
+    r"ministers?", r"left wing", r"right wing", r"liberals?", r"election", r"elus",
+    # policy debates that split the parties
+    r"retraites", r"reforme des retraites", r"35 ?heures", r"32 ?heures", r"smic", r"isf",
+    r"impot sur la fortune", r"immigration", r"loi travail", r"assurance chomage",
+    r"droit de greve", r"pension reform", r"immigration bill",
 ]
 # A judgement, a call to vote, a side taken.
 _STANCE = [
@@ -66,20 +70,28 @@ _STANCE = [
     r"detruisent", r"tous pourris", r"vote for", r"disgrace\w*", r"shame\w*",
     r"incompetent", r"must resign", r"should resign", r"liars?", r"lying", r"idiots?",
     r"ridiculous", r"disaster\w*", r"corrupt\w*", r"pathetic", r"a joke", r"destroying",
+    r"censure", r"legitimite", r"vivement 20\d\d", r"changement de cap",
+    r"tant que ce gouvernement", r"profiteurs", r"faire payer", r"n ont jamais",
+    r"cherchez l erreur", r"demagog\w*", r"populis\w*", r"la honte", r"matraquage",
+    r"assistanat", r"chasse aux", r"casseurs?", r"ayatollahs?", r"khmers? verts?",
 ]
 # Who an attack can be aimed at, besides political actors.
 _TARGET = [
     r"journalistes?", r"medias?", r"la presse", r"syndicats?", r"cgt", r"cfdt", r"fo",
     r"grevistes?", r"greves?", r"militants?", r"ecolos?", r"concurrents?", r"ce type",
     r"cette femme", r"cet homme", r"journalists?", r"the media", r"unions?", r"strikers?",
-    r"activists?", r"competitors?",
+    r"activists?", r"competitors?", r"elus", r"tracts?", r"ceux qui s indignent",
+    r"critiques", r"detracteurs", r"journalisme", r"votre papier", r"votre article",
+    r"donneurs de lecons", r"bien pensants?", r"moralisateurs?", r"ces gens",
 ]
 _ATTACK = [
     r"honte\w*", r"scandal\w*", r"menteurs?", r"mentent", r"mensonges?", r"incompetent\w*",
     r"ridicules?", r"clowns?", r"imposteurs?", r"lamentable\w*", r"pitoyable\w*",
     r"idiots?", r"cretins?", r"minables?", r"irresponsables?", r"liars?", r"lying",
     r"pathetic", r"disgrace\w*", r"ridiculous", r"stupid\w*", r"morons?",
-    r"vendus?", r"charlatans?", r"torchon", r"propagande", r"propaganda", r"fake news",
+    r"contre verites", r"salir", r"truffe d erreurs", r"de comptoir", r"n ont jamais",
+    r"tissu de", r"mauvaise foi", r"n y connaissent rien", r"demagog\w*", r"mensonger\w*",
+    r"charlatans?", r"torchon", r"propagande", r"propaganda", r"fake news",
 ]
 
 

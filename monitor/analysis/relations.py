@@ -105,3 +105,40 @@ def shared_link(post: Post, when: float, horizon: float, corp_posts: Sequence[Po
     link = sorted(mine & corp_links[best[1]])[0]
     days = (when - corp_times[best[1]]) / DAY
     return Relation("link", target, link, round(float(days), 2))
+
+
+def _retweet_key(post: Post) -> tuple[str, ...]:
+    """What identifies the post a retweet relays: its id, else its account and first words."""
+    keys = tuple(f"id:{r}" for r in post.referenced_ids)
+    match = RT_PREFIX.match(post.text)
+    if match:
+        body = RT_PREFIX.sub("", post.text).rstrip("…").strip()
+        if len(body) >= 20:
+            keys += (f"text:{match.group(1).casefold()}:{body[:60].casefold()}",)
+    return keys
+
+
+def shared_retweet(post: Post, when: float, horizon: float, corp_posts: Sequence[Post],
+                   corp_times: np.ndarray) -> Relation | None:
+    """The nearest-in-time corporate retweet within ±horizon of the same third-party post."""
+    if post.kind != PostKind.RETWEET:
+        return None
+    mine = set(_retweet_key(post))
+    if not mine:
+        return None
+    lo = int(np.searchsorted(corp_times, when - horizon, side="left"))
+    hi = int(np.searchsorted(corp_times, when + horizon, side="right"))
+    best: tuple[float, int] | None = None
+    for j in range(lo, hi):
+        other = corp_posts[j]
+        if other.kind == PostKind.RETWEET and mine & set(_retweet_key(other)):
+            gap = abs(corp_times[j] - when)
+            if best is None or gap < best[0]:
+                best = (gap, j)
+    if best is None:
+        return None
+    target = corp_posts[best[1]]
+    who = RT_PREFIX.match(post.text)
+    source = f"@{who.group(1)}" if who else "another account"
+    return Relation("co-retweet", target, source,
+                    round(float((when - corp_times[best[1]]) / DAY), 2))

@@ -26,14 +26,15 @@ _TOKEN = re.compile(r"[^\W\d_]+|\d+", re.UNICODE)
 # Words that carry no message of their own: agreement, thanks, laughter, thread markers, the
 # glue of replies. French and English, folded (lowercase, no accents).
 FILLER = frozenset("""
-yes yeah yep yup nope exactly exactement definitely indeed agreed agree true false right wrong
-sure absolutely totally thanks thank thx merci bravo congrats congratulations felicitations
-super top great nice cool wow amazing awesome haha hahaha lol mdr ptdr hmm hmmm ouf oups oops
-good bien vrai faux carrement tellement grave trop voila voici okay ohh ahah ahaha hihi
-interesting interessant incroyable genial excellent parfait perfect lovely love adore
-thread fil suite via link lien here ici voir see read lire more watch regardez this cela
-today aujourd hui tonight demain tomorrow yesterday hier thing chose things choses much many
-please stp svp well done bonne bon bonjour hello hey salut coucou soir matin morning evening
+yes yeah yep yup nope oui ouais non nan ok exactly exactement definitely indeed agreed agree
+true false right wrong sure absolutely totally thanks thank thx merci bravo congrats
+congratulations felicitations super top great nice cool wow amazing awesome haha hahaha lol mdr
+ptdr hmm hmmm ouf oups oops good bien vrai faux carrement tellement grave trop voila voici okay
+ohh ahah ahaha hihi interesting interessant incroyable genial excellent parfait perfect lovely
+love adore thread fil suite via link lien here ici voir see read lire more watch regardez this
+cela today aujourd hui tonight demain tomorrow yesterday hier thing chose things choses much
+many please stp svp well done bonne bon bonjour hello hey salut coucou soir matin morning
+evening
 """.split())  # noqa: SIM905 (a word list reads best as text)
 
 

@@ -305,7 +305,8 @@ def _classify(store: Store, pair: PairConfig, model: str, s: Settings, threshold
                     executive_accounts=pair.executive,
                     null=calibration.null if calibration is not None else None,
                     centroids=centroids, guardrails=rails,
-                    own=OwnBaseline(own_vecs, _seconds(own_posts)), family=family,
+                    own=OwnBaseline(own_vecs, _seconds(own_posts),
+                                    tuple(sp.post.post_id for sp in own_posts)), family=family,
                     reference_days=s.reference_days)
 
 
@@ -412,7 +413,8 @@ def check_draft(store: Store, cfg: MonitorConfig, pair: PairConfig,
                        corporate_accounts=pair.corporate, executive_accounts=pair.executive,
                        null=calibration.null if calibration is not None else None,
                        centroids=centroids, guardrails=rails,
-                       own=OwnBaseline(own_vecs, _seconds(own)),
+                       own=OwnBaseline(own_vecs, _seconds(own),
+                                       tuple(sp.post.post_id for sp in own)),
                        reference_days=s.reference_days)[0]
     in_window = [i for i, sp in enumerate(corp) if abs(sp.post.created_at - now) <= lag]
     sims = corp_vecs[in_window] @ vec[0] if in_window else np.zeros(0)

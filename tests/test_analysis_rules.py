@@ -9,6 +9,7 @@ import pytest
 
 from monitor.analysis.calibrate import calibrate
 from monitor.analysis.chance import (
+    FLOOR_QUANTILE,
     benjamini_hochberg,
     chance_matches,
     default_null,
@@ -53,7 +54,7 @@ def test_fit_null_survival_is_the_empirical_tail_then_smooth() -> None:
     far = survival(null, np.array([3.0, 4.0, 6.0, 9.0]))
     assert np.all(np.diff(far) < 0) and far[-1] > 0  # smooth and never exactly zero
     assert survival(null, np.array([np.nan]))[0] == 1.0
-    assert null.cos_floor == pytest.approx(np.quantile(0.3 + 0.1 * z, 0.95), abs=1e-9)
+    assert null.cos_floor == pytest.approx(np.quantile(0.3 + 0.1 * z, FLOOR_QUANTILE), abs=1e-9)
 
 
 def test_more_windows_give_chance_more_chances() -> None:

@@ -98,10 +98,12 @@ def test_false_discoveries_are_controlled_over_the_period() -> None:
     p-values given as the family), the same evidence no longer clears the FDR bar."""
     w = world()
     j = w.corp_at(10)
-    v = near(w.corp_vecs[j], 0.5, w.rng)
+    floor = w.calibration.null.cos_floor  # type: ignore[union-attr]
+    v = near(w.corp_vecs[j], floor + 0.02, w.rng)
     p = post("e1", w.corp[j].created_at + 2 * H, words(w.rng))
     alone = w.one(p, v)
     assert alone.post_class == PostClass.OVERLAP and alone.p_value is not None
+    assert alone.p_value > 1e-8  # a modest piece of evidence
     family = [0.9] * int(4 * 0.05 / alone.p_value)
     crowded = w.one(p, v, family=family)
     assert crowded.post_class != PostClass.OVERLAP

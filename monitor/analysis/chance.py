@@ -17,9 +17,13 @@ executive post is judged against its **own chance level**:
    probabilities are smooth. The overlap window is one window: p = G(z). The recycling ring
    (lag to horizon days, either direction) holds k windows: p = 1 − (1 − G(z))^k for its best.
 4. Over the period's posts, false discoveries are controlled with Benjamini–Hochberg: a post
-   is a repeat when its q-value is at most the FDR level, and its similarity reaches what only
-   the top 5 % of far windows' best matches reach (so a standardised fluke between unrelated
-   posts is never a repeat).
+   is a repeat when its q-value is at most the FDR level, and its embedding similarity reaches
+   what only 1 % of far windows' best matches reach (so a standardised fluke between unrelated
+   posts, or a same-subject post with another angle, is never a repeat).
+
+The score of a pair is its embedding similarity plus WORDS_WEIGHT times the cosine of their
+IDF-weighted words (`wordvec.py`): the rare words two posts about one specific thing share add
+evidence that an embedding, which reads for gist, misses.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ MIN_BACKGROUND = 6  # fewer background windows: use the pooled centre and spread
 MIN_SPREAD = 0.02  # similarities of a post to unrelated posts never spread less than this
 TAIL_QUANTILE = 0.99
 GRID = np.round(np.arange(-4.0, 12.0001, 0.05), 2)  # z values the survival is stored at
+FLOOR_QUANTILE = 0.99  # a repeat scores at least what 1 % of far windows' best matches reach
 WORDS_WEIGHT = 0.5  # how much shared rare words add to the embedding similarity of a pair
 MIN_NULL = 300  # far windows needed before a pair's own null replaces the default one
 
@@ -65,7 +70,8 @@ def null_from_dict(d: Mapping[str, Any]) -> NullTail:
                     centre=float(d["centre"]), spread=float(d["spread"]))
 
 
-def fit_null(z: np.ndarray, cos: np.ndarray, *, floor_quantile: float = 0.95) -> NullTail:
+def fit_null(z: np.ndarray, cos: np.ndarray, *,
+             floor_quantile: float = FLOOR_QUANTILE) -> NullTail:
     """The null from far windows' standardised best matches `z` and their similarities `cos`."""
     z = np.sort(np.asarray(z, dtype=np.float64))
     n = len(z)
@@ -111,7 +117,7 @@ class ChanceResult:
     centre: np.ndarray  # (n,) background centre of each post (best matches of other windows)
     spread: np.ndarray  # (n,) background spread
     far_z: np.ndarray  # standardised best matches of far windows (for calibration)
-    far_cos: np.ndarray  # their scores
+    far_cos: np.ndarray  # the best similarity of each far window
 
 
 def chance_matches(exec_vecs: np.ndarray, exec_times: np.ndarray, exec_ok: np.ndarray,
@@ -162,10 +168,15 @@ def chance_matches(exec_vecs: np.ndarray, exec_times: np.ndarray, exec_ok: np.nd
         which = np.rint((corp_times[None, lo:hi] - t[:, None]) / width).astype(np.int64)
         ok = corp_ok[None, lo:hi] & exec_ok[rows, None] & (np.abs(which) <= reach)
         masked = np.where(ok, score, -np.inf)
+        masked_cos = np.where(ok, sims, -np.inf) if collect_far else masked
         # Best match in each window: (b, 2·reach + 1), -inf where a window holds no post.
         bests = np.full((b, 2 * reach + 1), -np.inf)
+        best_cos = np.full((b, 2 * reach + 1), -np.inf)
         for w in range(-reach, reach + 1):
-            bests[:, w + reach] = np.max(np.where(which == w, masked, -np.inf), axis=1)
+            inside = which == w
+            bests[:, w + reach] = np.max(np.where(inside, masked, -np.inf), axis=1)
+            if collect_far:
+                best_cos[:, w + reach] = np.max(np.where(inside, masked_cos, -np.inf), axis=1)
         others = bests.copy()
         others[:, reach] = -np.inf
         finite = np.isfinite(others)
@@ -199,7 +210,7 @@ def chance_matches(exec_vecs: np.ndarray, exec_times: np.ndarray, exec_ok: np.nd
             far_best = bests[:, far]
             keep = np.isfinite(far_best) & ~few[:, None]
             far_z.append(((far_best - mid[:, None]) / sd[:, None])[keep])
-            far_cos.append(far_best[keep])  # scores: the floor applies to the same score
+            far_cos.append(best_cos[:, far][keep])
     fz = np.concatenate(far_z) if far_z else np.zeros(0)
     fc = np.concatenate(far_cos) if far_cos else np.zeros(0)
     if len(fz) > far_limit:  # a seeded sample keeps calibration bounded on busy pairs

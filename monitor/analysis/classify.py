@@ -230,7 +230,7 @@ def classify(exec_posts: Sequence[Post], exec_vecs: np.ndarray, corp_posts: Sequ
             for cls, match, qv in ((PostClass.OVERLAP, chance.window, q_win[i]),
                                    (PostClass.RECYCLED, chance.ring, q_ring[i])):
                 j = int(match.index[i])
-                if (j >= 0 and qv <= th.fdr and match.score[i] >= floor
+                if (j >= 0 and qv <= th.fdr and match.similarity[i] >= floor
                         and _mutual(exec_vecs[i], post.post_id, corp_vecs[j], corp_times[j],
                                     own, th.lag_days * DAY)):
                     repeat = (cls, j, float(match.similarity[i]), float(match.p_value[i]),

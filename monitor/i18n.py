@@ -100,7 +100,7 @@ class Lang:
             return "–"
         from babel.numbers import format_percent
 
-        return str(format_percent(value, format="#,##0%", locale=self.code))
+        return str(format_percent(value, locale=self.code))  # "45 %", "45%"
 
     def num(self, value: float | None, digits: int = 2) -> str:
         if value is None:
@@ -230,6 +230,10 @@ STATUS_LABELS: dict[str, str] = {
     "inactive": N_("not firing"),
     "pending": N_("pending"),
     "firing": N_("firing"),
+    "repeat": N_("still firing"),
+    "resolved": N_("resolved"),
+    "cleared": N_("cleared"),
+    "risk": N_("sensitive post"),
 }
 DRIFT_LABELS: dict[str, str] = {
     "drift": N_("drift"),

@@ -167,6 +167,7 @@ def install_language(env: Any, lang: Lang) -> None:
     env.filters["label"] = lang.class_label
     env.filters["fam"] = lambda c: FAMILY_CSS[family(PostClass(c))]
     env.filters["reason"] = lambda i: reason(i.finding, lang, i.post, i.nearest)
+    env.filters["freason"] = lambda f: reason(f, lang)
     env.filters["apart"] = lambda i: days_apart(i.finding, i.post, i.nearest)
 
 

@@ -324,7 +324,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
                       s.since_id or "–")
     console.print(table)
     for line in pairs.lines(lang):
-        console.print(line, markup=False)
+        console.print(line, markup=False, soft_wrap=True)
     budget, outbox = extra["budget"], extra["outbox"]
     cap = budget.get("monthly_read_cap")
     console.print(

@@ -169,6 +169,9 @@ def install_language(env: Any, lang: Lang) -> None:
     env.filters["reason"] = lambda i: reason(i.finding, lang, i.post, i.nearest)
     env.filters["freason"] = lambda f: reason(f, lang)
     env.filters["apart"] = lambda i: days_apart(i.finding, i.post, i.nearest)
+    # Days apart: whole days from one day on (10, −3), a decimal below (0,4).
+    env.filters["apart_days"] = lambda d: lang.num(round(d), 0) if abs(d) >= 1 else lang.num(
+        d, 1)
 
 
 def html_context(report: PairReport, *, alerts: Sequence[AlertPeriod] | None = None,

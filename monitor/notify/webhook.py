@@ -19,9 +19,11 @@ and `type`).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
+from collections.abc import Iterator
 
 from pydantic import SecretStr
 
@@ -90,7 +92,7 @@ class WebhookSender:
             raise DeliveryError(f"{self._name} is not a URL Apprise can send to: check its "
                                 "scheme (json://, slack://, workflows://, https://...). The "
                                 "message stays in the outbox.")
-        with apprise.LogCapture(level=logging.DEBUG) as logs:
+        with apprise.LogCapture(level=logging.DEBUG) as logs, _quiet_http(url):
             sent = target.notify(body=data["body"], title=data.get("title") or None,
                                  notify_type=_TYPES.get(data.get("severity", "info"), "info"),
                                  body_format=apprise.NotifyFormat.MARKDOWN)
@@ -98,6 +100,35 @@ class WebhookSender:
             raise DeliveryError(f"{self._name} did not accept the message: "
                                 f"{_describe(str(logs.getvalue()))}. The message stays in the "
                                 "outbox and is retried later.")
+
+
+class _Redact(logging.Filter):
+    """Drops HTTP library records that quote a piece of the secret URL: urllib3 logs each
+    request line, path included, at debug level (`monitor -vv`), from whatever thread Apprise
+    sends in, and a webhook's path is its secret."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        tail = url.split("://", 1)[-1]
+        self.pieces = {p for p in re.split(r"[/?&=:@#]", tail) if len(p) >= 6}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not any(piece in message for piece in self.pieces)
+
+
+@contextlib.contextmanager
+def _quiet_http(url: str) -> Iterator[None]:
+    redact = _Redact(url)
+    loggers = [logging.getLogger(name) for name in ("urllib3.connectionpool", "urllib3",
+                                                    "requests", "requests_oauthlib")]
+    for logger in loggers:
+        logger.addFilter(redact)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeFilter(redact)
 
 
 def _describe(log: str) -> str:

@@ -7,6 +7,7 @@ machine."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import ssl
@@ -121,7 +122,5 @@ def _pump(src: socket.socket, dst: socket.socket) -> None:
     except OSError:
         pass
     finally:
-        try:
+        with contextlib.suppress(OSError):
             dst.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass

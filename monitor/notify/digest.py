@@ -233,19 +233,20 @@ def alert_view(alert: AlertState | None, silence: Silence | None, week: PeriodSt
         above = week.overlap_rate is not None and week.overlap_rate >= threshold
         if evaluated is None:
             why = lang._("no running service (`monitor run`) has evaluated the alert, so no "
-                         "alert notification is sent")
+                         "alert notification is sent.")
         else:
             why = lang._("the service last evaluated the alert on %(when)s: is `monitor run` "
                          "running?", when=lang.when_zoned(evaluated))
         line = (lang._("Alert: the 7-day overlap rate is at or above the alert threshold; "
-                       "%(why)s.", why=why) if above else
+                       "%(why)s", why=why) if above else
                 lang._("Alert: the 7-day overlap rate is below the alert threshold; "
-                       "%(why)s.", why=why))
+                       "%(why)s", why=why))
         view = AlertView("above" if above else "below", False, line)
     if silence is not None:
         who = lang._(" by %(author)s", author=silence.author) if silence.author else ""
-        line = view.line + " " + lang._("Notifications silenced until %(until)s%(who)s.",
-                                        until=lang.when_zoned(silence.until), who=who)
+        line = view.line.rstrip() + " " + lang._("Notifications silenced until "
+                                                 "%(until)s%(who)s.",
+                                                 until=lang.when_zoned(silence.until), who=who)
         if silence.reason:
             line = line[:-1] + f" ({silence.reason})."
         view = AlertView(view.level, view.by_service, line)
@@ -336,7 +337,7 @@ def _delta(now: float | None, before: float | None, lang: Lang) -> str:
         return ""
     if round((now - before) * 100) == 0:
         return lang._("; unchanged")
-    return "; " + lang.points(now - before)
+    return lang._("; %(points)s", points=lang.points(now - before))
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from markupsafe import Markup, escape
 
 from monitor.analysis.rates import PeriodStats
 from monitor.analysis.text import fold
-from monitor.i18n import CLASS_ORDER, FAMILY_CSS, VOICE_KINDS, Lang
+from monitor.i18n import CLASS_ORDER, FAMILY_CSS, VOICE_KINDS, N_, Lang
 from monitor.models import Post, PostClass, family
 from monitor.report.model import PairReport
 from monitor.report.reasons import days_apart, reason
@@ -172,6 +172,30 @@ def install_language(env: Any, lang: Lang) -> None:
     # Days apart: whole days from one day on (10, −3), a decimal below (0,4).
     env.filters["apart_days"] = lambda d: lang.num(round(d), 0) if abs(d) >= 1 else lang.num(
         d, 1)
+    env.filters["apart_text"] = lambda d: lang.n_(
+        "%(d)s day apart", "%(d)s days apart", max(1, round(abs(d))),
+        d=lang.num(round(d), 0) if abs(d) >= 1 else lang.num(d, 1))
+    env.filters["origin"] = lambda text: lang.gettext(text) if text in ORIGINS else text
+    env.filters["drift_text"] = lambda drift: drift_text(drift, lang)
+
+
+ORIGINS = (N_("configured"), N_("calibrated"),
+           N_("default (not enough history to calibrate yet)"))
+
+
+def drift_text(drift: Any, lang: Lang) -> str:
+    """The drift test's result in words (the analysis' message in English)."""
+    if drift is None:
+        return lang._("not enough posts or vectors yet")
+    if lang.code == "en":
+        return str(drift.message)
+    if drift.n_recent == 0:
+        return lang.drift_label("no posts")
+    text = lang.drift_label(drift.status)
+    if drift.p_value is not None:
+        text += f" (p = {lang.num(drift.p_value, 3)})"
+    return text + " · " + lang._("%(recent)d recent posts against %(base)d before",
+                                 recent=drift.n_recent, base=drift.n_baseline)
 
 
 def html_context(report: PairReport, *, alerts: Sequence[AlertPeriod] | None = None,

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.test_cli import run
 from tests.test_report_browser import (
     CHROMIUM,
     Chromium,
@@ -23,7 +24,6 @@ from tests.test_report_browser import (
     only_local,
     sample_store,
 )
-from tests.test_cli import run
 
 PAIR = "maison-lumiere"
 NBSP = "\u00a0"

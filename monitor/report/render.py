@@ -22,7 +22,7 @@ from markupsafe import Markup, escape
 
 from monitor.analysis.rates import PeriodStats
 from monitor.analysis.text import fold
-from monitor.i18n import CLASS_ORDER, FAMILY_CSS, VOICE_KINDS, N_, Lang
+from monitor.i18n import CLASS_ORDER, FAMILY_CSS, N_, VOICE_KINDS, Lang
 from monitor.models import Post, PostClass, family
 from monitor.report.model import PairReport
 from monitor.report.reasons import days_apart, reason

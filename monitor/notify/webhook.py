@@ -93,7 +93,7 @@ class WebhookSender:
                                 "scheme (json://, slack://, workflows://, https://...). The "
                                 "message stays in the outbox.")
         with apprise.LogCapture(level=logging.DEBUG) as logs, _quiet_http(url):
-            sent = target.notify(body=data["body"], title=data.get("title") or None,
+            sent = target.notify(body=data["body"], title=data.get("title") or "",
                                  notify_type=_TYPES.get(data.get("severity", "info"), "info"),
                                  body_format=apprise.NotifyFormat.MARKDOWN)
         if not sent:

@@ -12,6 +12,7 @@ from monitor import pipeline
 from monitor.config import load_config
 from monitor.embed import make_encoder
 from monitor.errors import UsageError
+from monitor.i18n import Lang
 from monitor.report.render import render_html, render_md
 from monitor.store import Store
 
@@ -23,6 +24,9 @@ url = "sqlite:///monitor.db"   # relative to this file's folder
 
 [model]
 name = "default"               # the bundled all-MiniLM-L6-v2, loaded offline
+
+[ui]
+language = "fr"                # or "en": the reports, digests, alerts and dashboard
 
 [[pairs]]
 name = "maison-lumiere"
@@ -68,8 +72,9 @@ def run_demo(output: Path, *, progress: Callable[[int, int], None] | None = None
                                        until=last + timedelta(seconds=1), now=last)
     html = output / "report.html"
     md = output / "report.md"
-    html.write_text(render_html(report), encoding="utf-8")
-    md.write_text(render_md(report), encoding="utf-8")
+    lang = Lang.of(cfg.language_for(pair), cfg.schedule.timezone)
+    html.write_text(render_html(report, lang=lang), encoding="utf-8")
+    md.write_text(render_md(report, lang=lang), encoding="utf-8")
     echo(f"Overlap rate {report.totals.overlap_rate or 0:.0%} over {report.totals.posts} "
          f"executive posts; {len(report.top_overlaps(10**6))} flagged as echo or overlap.")
     return DemoResult(config_path, html, md)

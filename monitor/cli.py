@@ -268,8 +268,8 @@ def check(ctx: click.Context, draft: str, pair_name: str | None, at_text: str | 
                          "created_at": p.created_at.isoformat(), "similarity": round(s, 4)}
                         for p, s in result.neighbours]}, ensure_ascii=False))
         return
-    colour = {"echo": "red", "overlap": "yellow", "off-line": "magenta"}.get(
-        f.post_class.value, "green")
+    colour = {"off-limits": "red", "echo": "yellow", "overlap": "yellow", "recycled": "yellow",
+              "off-line": "magenta"}.get(f.post_class.value, "green")
     click.secho(f"{f.post_class.value.upper()}: {f.reason}", fg=colour, bold=True)
     if result.neighbours:
         click.echo(f"Closest corporate posts within ±{result.thresholds.lag_days:g} days "

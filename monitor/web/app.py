@@ -193,13 +193,22 @@ class Dashboard:
 
     def _check(self, pair: PairConfig, draft: str, at_text: str) -> Response:
         try:
-            at = parse_moment(at_text, self.clock(), what="at") if at_text else None
+            at = self._moment(at_text) if at_text else None
             result = pipeline.check_draft(self.store, self.cfg, pair, self.encoder(), draft,
                                           now=at)
         except UsageError as exc:
             return self.page("check.html.j2", status=400, pair=pair, draft=draft, at=at_text,
                              result=None, error=str(exc))
         return self.page("check.html.j2", pair=pair, draft=draft, at=at_text, result=result)
+
+    def _moment(self, text: str) -> datetime:
+        """A moment typed in a form: a date and time without offset is local time
+        ([schedule] timezone), as every date the dashboard shows."""
+        try:
+            moment = datetime.fromisoformat(text.strip())
+        except ValueError:
+            return parse_moment(text, self.clock(), what="at")
+        return moment if moment.tzinfo else moment.replace(tzinfo=self.lang().tz)
 
     # -- signing in --------------------------------------------------------------------------
 

@@ -274,8 +274,9 @@ def build_report(store: Store, cfg: MonitorConfig, pair: PairConfig, *,
     thresholds = thresholds_for(pair, cfg, calibration)
     drift = pair_drift(store, cfg, pair, model, end=min(end, (last or end) + timedelta(
         seconds=1)))
-    voice = state.pair_voice(store, pair, start, end, state.config_zone(cfg),
-                             subkinds={f.post_id: f.subkind for f in findings})
+    voice = state.report_voice(store, pair, model, [i.post for i in items], start, end,
+                               state.config_zone(cfg),
+                               subkinds={f.post_id: f.subkind for f in findings})
     return PairReport(
         pair=pair.name, executive=tuple(pair.executive), corporate=tuple(pair.corporate),
         model=model, start=start, end=end, generated_at=now, thresholds=thresholds,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 
 from monitor.config import MonitorConfig, PairConfig
+from monitor.models import Post
 from monitor.report.model import AccountFreshness, Freshness
 from monitor.report.voice import VoicePath, voice_path
 from monitor.store import Store, notify_repo, state_repo
@@ -55,6 +56,18 @@ def pair_voice(store: Store, pair: PairConfig, start: datetime, end: datetime, t
                subkinds: dict[str, str | None] | None = None) -> VoicePath:
     """The voice path of the pair's executive accounts over [start, end)."""
     posts = [sp.post for sp in store.posts(pair.executive, since=start, until=end)]
+    return voice_path(posts, start, end, tz, subkinds=subkinds)
+
+
+def report_voice(store: Store, pair: PairConfig, model: str, analysed: list[Post],
+                 start: datetime, end: datetime, tz: tzinfo, *,
+                 subkinds: dict[str, str | None] | None = None) -> VoicePath:
+    """The voice path of a report: its analysed posts (already loaded) and those of the period
+    still waiting for analysis (the voice path needs no analysis)."""
+    waiting = state_repo.unanalysed_posts(store, pair.name, model, pair.executive, since=start,
+                                          until=end)
+    seen = {p.post_id for p in analysed}
+    posts = analysed + [sp.post for sp in waiting if sp.post.post_id not in seen]
     return voice_path(posts, start, end, tz, subkinds=subkinds)
 
 

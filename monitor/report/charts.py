@@ -188,7 +188,8 @@ def class_mix_chart(weeks: Sequence[PeriodStats], chart_id: str = "chart-mix",
     fig = _figure(8, 2.8)
     ax = fig.subplots()
     bottom = [0] * len(weeks)
-    for cls in reversed(CLASS_ORDER):
+    present = [c for c in reversed(CLASS_ORDER) if any(w.counts[c] for w in weeks)]
+    for cls in present:  # a class with no post draws nothing (and costs nothing)
         values = [w.counts[cls] for w in weeks]
         ax.bar(range(len(weeks)), values, bottom=bottom, color=CLASS_COLOURS[cls],
                label=lang.class_label(cls))
@@ -220,7 +221,7 @@ def voice_chart(weeks: Sequence[VoiceWeek], chart_id: str = "chart-voice",
     bottom = [0] * len(weeks)
     order = ("own", "quote-comment", "reply", "thread", "quote", "retweet")
     assert set(order) == set(VOICE_KINDS)
-    for kind in order:
+    for kind in [k for k in order if any(w.counts[k] for w in weeks)]:
         values = [w.counts[kind] for w in weeks]
         ax.bar(range(len(weeks)), values, bottom=bottom, color=VOICE_COLOURS[kind],
                label=lang.kind_label(kind))

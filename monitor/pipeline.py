@@ -282,7 +282,8 @@ def build_report(store: Store, cfg: MonitorConfig, pair: PairConfig, *,
         model=model, start=start, end=end, generated_at=now, thresholds=thresholds,
         totals=totals(findings), weekly=by_period(findings, "week"), items=items,
         drift=drift, alert_threshold=cfg.alerts.threshold, notes=notes, voice=voice,
-        freshness=state.freshness(store, pair, model, now=now, since=start, until=end))
+        freshness=state.freshness(store, pair, model, now=now, since=start, until=end,
+                                  every=state.evaluation_interval(cfg)))
 
 
 def pair_drift(store: Store, cfg: MonitorConfig, pair: PairConfig, model: str, *,

@@ -8,7 +8,7 @@ collected and analysed, and whether the alert state was evaluated by a running s
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 from monitor.config import MonitorConfig, PairConfig
 from monitor.models import Post
@@ -30,7 +30,8 @@ def service_seen_at(store: Store) -> datetime | None:
 
 
 def freshness(store: Store, pair: PairConfig, model: str, *, now: datetime,
-              since: datetime | None = None, until: datetime | None = None) -> Freshness:
+              since: datetime | None = None, until: datetime | None = None,
+              every: timedelta = timedelta(0)) -> Freshness:
     """The state behind a pair's figures over [since, until)."""
     states = state_repo.account_states(store, pair.accounts)
     executives = {a.casefold() for a in pair.executive}
@@ -49,7 +50,15 @@ def freshness(store: Store, pair: PairConfig, model: str, *, now: datetime,
         last_collection=max(collected) if collected else None,
         last_analysis=state_repo.last_analysis_at(store, pair.name, model),
         alert_evaluated_at=alert.get("last_evaluated_at"),
-        service_seen_at=service_seen_at(store))
+        service_seen_at=service_seen_at(store), evaluation_interval=every)
+
+
+def evaluation_interval(cfg: MonitorConfig) -> timedelta:
+    """How often the service evaluates each pair ([schedule] ingest_every)."""
+    from monitor.config import parse_duration
+
+    return timedelta(seconds=parse_duration(cfg.schedule.ingest_every,
+                                            what="[schedule] ingest_every"))
 
 
 def pair_voice(store: Store, pair: PairConfig, start: datetime, end: datetime, tz: tzinfo, *,

@@ -103,7 +103,8 @@ def pairs_status(store: Store, cfg: MonitorConfig, now: datetime) -> StatusRepor
             pair.name, tuple(pair.executive), tuple(pair.corporate),
             repo.alert_state(store, pair.name),
             repo.silences(store, pair=pair.name, current_at=now),
-            state.freshness(store, pair, model, now=now)))
+            state.freshness(store, pair, model, now=now,
+                            every=state.evaluation_interval(cfg))))
     hints = []
     if not cfg.pairs:
         hints.append("no [[pairs]] in the configuration: add one (see `monitor init "

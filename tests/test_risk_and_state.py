@@ -372,3 +372,14 @@ def test_init_example_writes_the_packaged_configuration(tmp_path: Path) -> None:
     assert cfg.ui.language == "fr" and cfg.pairs[0].name == "maison-lumiere"
     again = CliRunner().invoke(cli, ["init", "--example", str(target)])
     assert again.exit_code == 2 and "already exists" in again.output
+
+
+def test_a_service_is_running_while_its_evaluations_are_on_time() -> None:
+    from monitor.report.model import Freshness
+
+    now = datetime(2026, 11, 12, 8, tzinfo=UTC)
+    seen = now - timedelta(hours=5)
+    assert not Freshness(now, service_seen_at=seen).service_running  # 30 min schedule
+    assert Freshness(now, service_seen_at=seen,
+                     evaluation_interval=timedelta(hours=6)).service_running
+    assert not Freshness(now).service_running  # never seen

@@ -12,7 +12,8 @@ from monitor.report.voice import VoicePath
 
 # An account whose newest post is older than this makes the monitor ask whether collection runs.
 STALE_POSTS = timedelta(days=3)
-# An alert state evaluated longer ago than this was not evaluated by a running service.
+# An alert state evaluated longer ago than this (or than two collection intervals, if longer)
+# was not evaluated by a running service.
 STALE_EVALUATION = timedelta(hours=3)
 
 
@@ -46,6 +47,8 @@ class Freshness:
     last_analysis: datetime | None = None
     alert_evaluated_at: datetime | None = None
     service_seen_at: datetime | None = None
+    # The service evaluates each pair every [schedule] ingest_every.
+    evaluation_interval: timedelta = timedelta(0)
 
     def stale_accounts(self) -> list[AccountFreshness]:
         return [a for a in self.accounts
@@ -54,7 +57,8 @@ class Freshness:
     @property
     def service_running(self) -> bool:
         seen = self.service_seen_at or self.alert_evaluated_at
-        return seen is not None and self.now - seen <= STALE_EVALUATION
+        limit = max(STALE_EVALUATION, 2 * self.evaluation_interval)
+        return seen is not None and self.now - seen <= limit
 
 
 @dataclass(frozen=True)

@@ -71,12 +71,21 @@ def _encoders(cfg: MonitorConfig) -> Any:
 # -- commands ----------------------------------------------------------------------------------
 
 @cli.command()
+@click.option("--example", "example", is_flag=False, flag_value="monitor.toml", default=None,
+              metavar="[PATH]", help="Write the example configuration to PATH (default "
+              "./monitor.toml) instead, to start from.")
 @click.pass_context
-def init(ctx: click.Context) -> None:
+def init(ctx: click.Context, example: str | None) -> None:
     """Create (or upgrade) the database and register the configured accounts.
 
-    Example: monitor --config monitor.toml init
+    \b
+    Examples:
+      monitor init --example           # writes ./monitor.toml to start from
+      monitor --config monitor.toml init
     """
+    if example is not None:
+        _write_example(Path(example))
+        return
     cfg = _config(ctx)
     with _store(cfg) as store:
         store.ensure_accounts(a for p in cfg.pairs for a in p.accounts)
@@ -182,6 +191,7 @@ def report(ctx: click.Context, pair_name: str | None, since: str, until_text: st
     """
     from monitor import pipeline
     from monitor.config import parse_moment
+    from monitor.i18n import Lang
     from monitor.report.render import alert_periods, render
     from monitor.store import notify_repo
 
@@ -194,13 +204,30 @@ def report(ctx: click.Context, pair_name: str | None, since: str, until_text: st
         rep = pipeline.build_report(store, cfg, pair, since=start, until=end, now=now)
         periods = alert_periods(notify_repo.alert_events(store, pair.name), start=rep.start,
                                 end=rep.end)
-        text = render(rep, fmt, alerts=periods)
+        text = render(rep, fmt, alerts=periods,
+                      lang=Lang.of(cfg.language_for(pair), cfg.schedule.timezone))
     if output:
         Path(output).write_text(text, encoding="utf-8")
         click.echo(f"Wrote {output} ({rep.totals.posts} executive posts, overlap rate "
                    f"{_pct(rep.totals.overlap_rate)}).")
     else:
         click.echo(text, nl=False)
+
+
+def _write_example(path: Path) -> None:
+    """The example configuration shipped in the package, written where the user wants it."""
+    from importlib import resources
+
+    if path.exists():
+        raise UsageError(f"{path} already exists: choose another path (monitor init --example "
+                         "other.toml) or remove it first")
+    example = resources.files("monitor") / "examples" / "monitor.example.toml"
+    try:
+        path.write_text(example.read_text(encoding="utf-8"), encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+    click.echo(f"Wrote {path}: set your pairs' accounts and [email], then run "
+               f"`monitor --config {path} init`.")
 
 
 def _one_pair(cfg: MonitorConfig, name: str | None) -> Any:
@@ -246,8 +273,8 @@ def check(ctx: click.Context, draft: str, pair_name: str | None, at_text: str | 
                          "created_at": p.created_at.isoformat(), "similarity": round(s, 4)}
                         for p, s in result.neighbours]}, ensure_ascii=False))
         return
-    colour = {"echo": "red", "overlap": "yellow", "off-line": "magenta"}.get(
-        f.post_class.value, "green")
+    colour = {"off-limits": "red", "echo": "yellow", "overlap": "yellow", "recycled": "yellow",
+              "off-line": "magenta"}.get(f.post_class.value, "green")
     click.secho(f"{f.post_class.value.upper()}: {f.reason}", fg=colour, bold=True)
     if result.neighbours:
         click.echo(f"Closest corporate posts within ±{result.thresholds.lag_days:g} days "
@@ -263,14 +290,18 @@ def check(ctx: click.Context, draft: str, pair_name: str | None, at_text: str | 
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
 def status(ctx: click.Context, as_json: bool) -> None:
-    """Show what the store holds: posts per account, newest post, ingest state.
+    """Show what the monitor knows: pairs, alert state, silences, freshness, accounts, outbox.
 
     Example: monitor status --json
     """
+    from monitor.status import pairs_status
+
     cfg = _config(ctx)
+    now = datetime.now(UTC)
     with _store(cfg) as store:
         summaries = store.account_summaries()
         extra = _status_extras(cfg, store)
+        pairs = pairs_status(store, cfg, now)
     if as_json:
         click.echo(json.dumps({
             "database": _safe_url(cfg.database_url()),
@@ -279,21 +310,26 @@ def status(ctx: click.Context, as_json: bool) -> None:
                           "oldest": s.oldest.isoformat() if s.oldest else None,
                           "user_id": s.user_id, "status": s.status, "since_id": s.since_id,
                           "status_detail": s.status_detail}
-                         for s in summaries], **extra}, ensure_ascii=False, indent=2))
+                         for s in summaries], **extra, **pairs.as_json()},
+            ensure_ascii=False, indent=2))
         return
     from rich.console import Console
     from rich.table import Table
 
+    from monitor.i18n import Lang
+
+    lang = Lang.of("en", cfg.schedule.timezone)  # the CLI speaks English, in local time
+    console = Console()
     table = Table(title=f"Store: {_safe_url(cfg.database_url())}")
     for col in ("account", "posts", "newest", "status", "since_id"):
         table.add_column(col)
     for s in summaries:
-        table.add_row(f"@{s.username}", str(s.posts),
-                      s.newest.strftime("%Y-%m-%d %H:%M") if s.newest else "–",
+        table.add_row(f"@{s.username}", str(s.posts), lang.when(s.newest),
                       s.status + (f" ({s.status_detail})" if s.status_detail else ""),
                       s.since_id or "–")
-    console = Console()
     console.print(table)
+    for line in pairs.lines(lang):
+        console.print(line, markup=False, soft_wrap=True)
     budget, outbox = extra["budget"], extra["outbox"]
     cap = budget.get("monthly_read_cap")
     console.print(
@@ -306,6 +342,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
     if outbox.get("last_error"):
         line += f"; last error ({outbox['last_error_at']}): {outbox['last_error']}"
     console.print(line, markup=False)
+    console.print(f"Times in {lang.zone_name}.", markup=False)
 
 
 def _status_extras(cfg: MonitorConfig, store: Store) -> dict[str, Any]:

@@ -137,8 +137,8 @@ def run(ctx: click.Context) -> None:
     """Run the service: scheduled ingestion and analysis, the daily digest, alerts.
 
     Runs in the foreground until SIGTERM or Ctrl-C (it finishes the running job first). Only one
-    service may serve a database; a second one exits at once. See docs/service.md for a
-    systemd unit.
+    service may serve a database; a second one exits at once. See scripts/monitor.service
+    for a systemd unit.
 
     Example: monitor --config /etc/monitor/monitor.toml run
     """
@@ -153,14 +153,15 @@ def run(ctx: click.Context) -> None:
     run_service(str(Path(cfg.source).resolve()))
 
 
-def _parse_until(text: str, cfg: MonitorConfig, now: datetime) -> datetime:
+def _parse_until(text: str, cfg: MonitorConfig, now: datetime, *,
+                 what: str = "--until") -> datetime:
     """A duration from now (7d), a date (local midnight) or a date and time (local)."""
     from monitor.config import parse_duration
     from monitor.notify.digest import local_zone
 
     tz = local_zone(cfg)
     try:
-        return now + timedelta(seconds=parse_duration(text, what="--until"))
+        return now + timedelta(seconds=parse_duration(text, what=what))
     except ConfigError:
         pass
     try:
@@ -170,7 +171,7 @@ def _parse_until(text: str, cfg: MonitorConfig, now: datetime) -> datetime:
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise UsageError(f"--until {text!r}: use a date (2026-12-01), a date and time "
+        raise UsageError(f"{what} {text!r}: use a date (2026-12-01), a date and time "
                          "(2026-12-01T09:00) or a duration (7d).") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=tz)
 
@@ -179,12 +180,16 @@ def _parse_until(text: str, cfg: MonitorConfig, now: datetime) -> datetime:
 @click.option("--pair", "pair_name", help="The pair whose alerts to silence.")
 @click.option("--until", "until_text", help="End of the silence: a date (local midnight, "
               "[schedule] timezone), a date and time, or a duration such as 7d.")
+@click.option("--start", "start_text", help="Start of the silence (default: now), in the same "
+              "forms as --until.")
 @click.option("--reason", default="", help="Why, for the team (shown in the digest).")
-@click.option("--list", "list_only", is_flag=True, help="List the silences in force.")
+@click.option("--author", help="Who silences (default: the user running the command).")
+@click.option("--list", "list_only", is_flag=True, help="List the silences in force or to come.")
 @click.option("--remove", "remove_id", type=int, help="Lift the silence with this id.")
 @click.pass_context
-def silence(ctx: click.Context, pair_name: str | None, until_text: str | None, reason: str,
-            list_only: bool, remove_id: int | None) -> None:
+def silence(ctx: click.Context, pair_name: str | None, until_text: str | None,
+            start_text: str | None, reason: str, author: str | None, list_only: bool,
+            remove_id: int | None) -> None:
     """Silence a pair's alert notifications until a date (evaluation goes on).
 
     \b
@@ -193,17 +198,21 @@ def silence(ctx: click.Context, pair_name: str | None, until_text: str | None, r
       monitor silence --list
       monitor silence --remove 3
     """
+    from monitor.i18n import Lang
     from monitor.store import notify_repo
 
     cfg = _config(ctx)
     now = datetime.now(UTC)
+    lang = Lang.of("en", cfg.schedule.timezone)  # CLI words in English, times local
     with _store(cfg) as store:
         if list_only:
-            current = notify_repo.silences(store, active_at=now)
+            current = notify_repo.silences(store, current_at=now)
             if not current:
-                click.echo("No silence in force.")
+                click.echo("No silence in force or to come.")
             for s in current:
-                click.echo(f"#{s.id} {s.pair} until {s.until:%Y-%m-%d %H:%M} UTC"
+                click.echo(f"#{s.id} {s.pair} from {lang.when(s.starts_at)} until "
+                           f"{lang.when(s.until)} ({lang.zone_name})"
+                           + (f" by {s.author}" if s.author else "")
                            + (f": {s.reason}" if s.reason else ""))
             return
         if remove_id is not None:
@@ -216,11 +225,28 @@ def silence(ctx: click.Context, pair_name: str | None, until_text: str | None, r
                              "monitor silence --pair NAME --until 2026-12-01 --reason \"launch\"")
         pair = cfg.pair(pair_name)
         until = _parse_until(until_text, cfg, now)
+        start = _parse_until(start_text, cfg, now, what="--start") if start_text else now
         if until <= now:
             raise UsageError(f"--until {until_text!r} is in the past: give a later date")
-        s = notify_repo.add_silence(store, pair.name, until.astimezone(UTC), reason, now)
-    click.echo(f"Silenced the alerts of {pair.name} until {until:%Y-%m-%d %H:%M %Z} (#{s.id}). "
-               f"Evaluation goes on; lift it with `monitor silence --remove {s.id}`.")
+        if start >= until:
+            raise UsageError(f"--start {start_text!r} is not before --until {until_text!r}")
+        who = (author or _os_user()).strip()
+        s = notify_repo.add_silence(store, pair.name, until.astimezone(UTC), reason, now,
+                                    author=who, starts_at=start.astimezone(UTC))
+    click.echo(f"Silenced the alerts of {pair.name} from {lang.when(s.starts_at)} until "
+               f"{lang.when(s.until)} ({lang.zone_name}), by {who or 'unknown'} (#{s.id}). "
+               "Evaluation goes on, and risk alerts (off-limits posts) are never silenced; "
+               f"lift it with `monitor silence --remove {s.id}`.")
+
+
+def _os_user() -> str:
+    """The user running the command, as the OS knows them."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name and no passwd entry (some containers)
+        return ""
 
 
 def register(cli: click.Group) -> None:

@@ -27,7 +27,7 @@ from monitor.errors import ConfigError, UsageError
 
 DEFAULT_CONFIG_NAME = "monitor.toml"
 SECRET_ENV = ("X_BEARER_TOKEN", "MONITOR_SMTP_PASSWORD", "MONITOR_WEBHOOK_URL",
-              "MONITOR_DASHBOARD_TOKEN")
+              "MONITOR_SLACK_URL", "MONITOR_TEAMS_URL", "MONITOR_DASHBOARD_TOKEN")
 
 # Default guardrail examples: a few phrases per off-limits topic, French and English, so a post
 # close to any of them is flagged. A pair's `offlimits` table replaces them.
@@ -97,6 +97,9 @@ class PairConfig(_Strict):
     offlimits_threshold: float | None = Field(None, ge=-1, le=1)
     offlimits: dict[str, list[str]] | None = None
     recipients: list[str] | None = None
+    # The language of this pair's digest (to its own recipients), alerts, report and dashboard
+    # page; default: [ui] language.
+    language: Literal["fr", "en"] | None = None
 
     @field_validator("executive", "corporate")
     @classmethod
@@ -171,6 +174,9 @@ class EmailConfig(_Strict):
     recipients: list[str] = Field(default_factory=list)
     send_when_empty: bool = False
     timeout_s: float = Field(30.0, gt=0)
+    # The language of the emails to these recipients (pairs with their own `recipients` use
+    # theirs); default: [ui] language.
+    language: Literal["fr", "en"] | None = None
 
 
 class AlertsConfig(_Strict):
@@ -196,6 +202,27 @@ class AlertsConfig(_Strict):
         return self
 
 
+class UIConfig(_Strict):
+    """What people read: the language, and where the dashboard is for deep links."""
+
+    # French by default: the monitor's first users are French communication teams.
+    language: Literal["fr", "en"] = "fr"
+    # The dashboard's address as readers reach it (e.g. https://monitor.example.com), so
+    # digests and alerts link to a pair's page and to each post's view; none: no links.
+    base_url: str | None = None
+
+    @field_validator("base_url")
+    @classmethod
+    def _base(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")) or len(value) < 10:
+            raise ValueError(f"{value!r} is not a web address; use the dashboard's address as "
+                             "readers reach it, e.g. https://monitor.example.com")
+        return value
+
+
 class Secrets(BaseModel):
     """Secrets read from the environment; `SecretStr` keeps them out of repr and logs."""
 
@@ -203,6 +230,8 @@ class Secrets(BaseModel):
     x_bearer_token: SecretStr | None = None
     smtp_password: SecretStr | None = None
     webhook_url: SecretStr | None = None
+    slack_url: SecretStr | None = None
+    teams_url: SecretStr | None = None
     dashboard_token: SecretStr | None = None
 
 
@@ -214,6 +243,7 @@ class MonitorConfig(_Strict):
     schedule: ScheduleConfig = ScheduleConfig()
     email: EmailConfig = EmailConfig()
     alerts: AlertsConfig = AlertsConfig()
+    ui: UIConfig = UIConfig()
     pairs: list[PairConfig] = Field(default_factory=list)
     # Where the file was read from; relative SQLite paths are resolved against its folder.
     source: str | None = None
@@ -234,6 +264,16 @@ class MonitorConfig(_Strict):
         known = ", ".join(p.name for p in self.pairs) or "none configured"
         raise ConfigError(f"no pair named {name!r} in {self.source or 'the configuration'} "
                           f"(pairs: {known}). Check --pair or the [[pairs]] tables.")
+
+    def language_for(self, pair: PairConfig | None = None, *,
+                     recipients: bool = False) -> str:
+        """The language of what a pair's readers get: the pair's own, else (for email to
+        [email] recipients) [email] language, else [ui] language."""
+        if pair is not None and pair.language:
+            return pair.language
+        if recipients and self.email.language:
+            return self.email.language
+        return self.ui.language
 
     def database_url(self) -> str:
         """The database URL, with a relative SQLite path resolved against the config's folder."""
@@ -340,6 +380,8 @@ def load_secrets() -> Secrets:
         x_bearer_token=get("X_BEARER_TOKEN"),
         smtp_password=get("MONITOR_SMTP_PASSWORD"),
         webhook_url=get("MONITOR_WEBHOOK_URL"),
+        slack_url=get("MONITOR_SLACK_URL"),
+        teams_url=get("MONITOR_TEAMS_URL"),
         dashboard_token=get("MONITOR_DASHBOARD_TOKEN"),
     )
 

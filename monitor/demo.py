@@ -13,6 +13,7 @@ from monitor.app.models_choice import choose_model
 from monitor.config import load_config
 from monitor.embed import Encoders
 from monitor.errors import UsageError
+from monitor.i18n import Lang
 from monitor.report.render import render_html, render_md
 from monitor.store import Store
 
@@ -26,6 +27,9 @@ url = "sqlite:///monitor.db"   # relative to this file's folder
 name = "auto"                  # the zero-configuration default: this French pair gets the
                                # multilingual encoder; an English pair would get the bundled
                                # all-MiniLM-L6-v2. Both load offline.
+
+[ui]
+language = "fr"                # or "en": the reports, digests, alerts and dashboard
 
 [[pairs]]
 name = "maison-lumiere"
@@ -73,8 +77,9 @@ def run_demo(output: Path, *, progress: Callable[[int, int], None] | None = None
                                        until=last + timedelta(seconds=1), now=last)
     html = output / "report.html"
     md = output / "report.md"
-    html.write_text(render_html(report), encoding="utf-8")
-    md.write_text(render_md(report), encoding="utf-8")
+    lang = Lang.of(cfg.language_for(pair), cfg.schedule.timezone)
+    html.write_text(render_html(report, lang=lang), encoding="utf-8")
+    md.write_text(render_md(report, lang=lang), encoding="utf-8")
     echo(f"Overlap rate {report.totals.overlap_rate or 0:.0%} over {report.totals.posts} "
          f"executive posts; {len(report.top_overlaps(10**6))} flagged as echo or overlap.")
     return DemoResult(config_path, html, md)

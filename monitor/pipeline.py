@@ -10,6 +10,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from monitor import state
 from monitor.analysis.rates import by_period, totals
 from monitor.app.analyse import (
     CheckResult,
@@ -24,9 +25,11 @@ from monitor.app.analyse import (
 )
 from monitor.app.models_choice import report_model
 from monitor.config import MonitorConfig, PairConfig
+from monitor.i18n import N_
 from monitor.ingest.archive import read_archive
 from monitor.ingest.jsonl import read_jsonl
 from monitor.report.model import PairReport, ReportItem
+from monitor.report.reasons import current_class
 from monitor.store import ImportResult, Store
 
 __all__ = ["CheckResult", "PairAnalysis", "analyse_all", "analyse_pair", "build_report",
@@ -69,18 +72,23 @@ def build_report(store: Store, cfg: MonitorConfig, pair: PairConfig, *,
     notes: list[str] = []
     if not stored:
         if store.count_posts() == 0:
-            notes.append("The store has no posts yet: run `monitor ingest` first.")
+            notes.append(N_("The store has no posts yet: run `monitor ingest` first."))
         else:
-            notes.append("No analysed executive posts in this period: run `monitor analyse`, "
-                         "or widen --since.")
-    findings = [s.finding for s in stored]
-    items = [ReportItem(s.finding, s.post, s.nearest) for s in stored]
+            notes.append(N_("No analysed executive posts in this period: run `monitor "
+                            "analyse`, or widen --since."))
+    items = [ReportItem(current_class(s.finding), s.post, s.nearest) for s in stored]
+    findings = [i.finding for i in items]
     calibration = store.calibration(pair.name, model)
     thresholds = thresholds_for(pair, cfg, calibration)
     drift = pair_drift(store, cfg, pair, model, end=min(end, (last or end) + timedelta(
         seconds=1)))
+    voice = state.report_voice(store, pair, model, [i.post for i in items], start, end,
+                               state.config_zone(cfg),
+                               subkinds={f.post_id: f.subkind for f in findings})
     return PairReport(
         pair=pair.name, executive=tuple(pair.executive), corporate=tuple(pair.corporate),
         model=model, start=start, end=end, generated_at=now, thresholds=thresholds,
         totals=totals(findings), weekly=by_period(findings, "week"), items=items,
-        drift=drift, alert_threshold=cfg.alerts.threshold, notes=notes)
+        drift=drift, alert_threshold=cfg.alerts.threshold, notes=notes, voice=voice,
+        freshness=state.freshness(store, pair, model, now=now, since=start, until=end,
+                                  every=state.evaluation_interval(cfg)))

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import threading
 import time
@@ -32,14 +33,16 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from monitor import pipeline
+from monitor import pipeline, state
 from monitor.analysis.rates import totals
 from monitor.app.models_choice import report_model
 from monitor.config import MonitorConfig, PairConfig, Secrets, load_config, load_secrets
 from monitor.config import parse_duration as _duration
 from monitor.embed import Encoders
 from monitor.errors import ConfigError, MonitorError
+from monitor.models import REDUNDANT_CLASSES, RISK_CLASSES
 from monitor.notify import alerts
+from monitor.notify.alert_message import alert_messages, pair_alert
 from monitor.notify.digest import (
     DigestEmail,
     PairDigestInput,
@@ -54,11 +57,13 @@ from monitor.notify.outbox import (
     Clock,
     DeliveryReport,
     Transport,
-    alert_messages,
+    chat_channels,
     deliver_pending,
     transports_for,
 )
-from monitor.store import Store
+from monitor.report.model import ReportItem
+from monitor.report.reasons import current_class
+from monitor.store import Store, state_repo
 from monitor.store import notify_repo as repo
 from monitor.store.lock import service_lock
 from monitor.store.rows import display_url
@@ -132,20 +137,57 @@ def load_alert_state(store: Store, pair: str) -> alerts.AlertState:
     return alerts.AlertState(pair=pair, **{**saved, "status": alerts.AlertStatus(saved["status"])})
 
 
+def new_risks(store: Store, cfg: MonitorConfig, pair: PairConfig,
+              now: datetime) -> list[ReportItem]:
+    """Risk posts of the alert window not announced yet, oldest first."""
+    since = now - timedelta(days=cfg.alerts.window_days)
+    model = report_model(store, cfg, pair).model_id
+    found = [ReportItem(current_class(s.finding), s.post, s.nearest)
+             for s in store.findings(pair.name, model, since=since, until=now)]
+    risks = [i for i in found if i.finding.post_class in RISK_CLASSES]
+    done = repo.notified_risks(store, pair.name, [i.post.post_id for i in risks])
+    return [i for i in risks if i.post.post_id not in done]
+
+
+def _flagged(store: Store, cfg: MonitorConfig, pair: PairConfig,
+             now: datetime) -> list[ReportItem]:
+    """The redundant posts of the alert window, newest first: what made the rate cross."""
+    since = now - timedelta(days=cfg.alerts.window_days)
+    found = store.findings(pair.name, report_model(store, cfg, pair).model_id, since=since,
+                           until=now)
+    return [ReportItem(s.finding, s.post, s.nearest) for s in found[::-1]
+            if s.finding.post_class in REDUNDANT_CLASSES]
+
+
 def evaluate_alert(store: Store, cfg: MonitorConfig, pair: PairConfig, now: datetime, *,
-                   webhook: bool) -> list[alerts.Notification]:
-    """Run one alert evaluation; its state, history and notifications are saved together."""
+                   webhook: bool = False,
+                   channels: Sequence[str] = ()) -> list[alerts.Notification]:
+    """Run one alert evaluation: the overlap state machine, and the risk posts not announced
+    yet (sent at once, whatever the silences). Its state, history, notices and the one
+    message of the pair (email, plus each chat/webhook channel) are saved together."""
     settings = alerts.AlertSettings.from_config(cfg.alerts)
     state = load_alert_state(store, pair.name)
     new_state, notes, events = alerts.evaluate(state, observe(store, cfg, pair, now), now,
                                                settings)
-    messages = alert_messages(cfg, pair, notes, now, webhook=webhook)
+    risks = new_risks(store, cfg, pair, now)
+    message = pair_alert(cfg, pair, notes, risks,
+                         _flagged(store, cfg, pair, now) if notes else [], settings, now)
+    wanted = list(dict.fromkeys([*(["webhook"] if webhook else []), *channels]))
+    messages = alert_messages(cfg, pair, message, now, channels=wanted) if message else []
     state_row = {k: v for k, v in asdict(new_state).items() if k != "pair"}
     state_row["status"] = new_state.status.value
-    repo.record_alert_evaluation(store, pair.name, state_row, [asdict(e) for e in events],
-                                 messages, now)
+    risk_events = [{"pair": pair.name, "at": now, "kind": "risk", "sequence": new_state.sequence,
+                    "rate": None, "posts": len(risks),
+                    "detail": ", ".join(i.post.post_id for i in risks)}] if risks else []
+    repo.record_alert_evaluation(store, pair.name, state_row,
+                                 [*(asdict(e) for e in events), *risk_events], messages, now,
+                                 risk_posts=[i.post.post_id for i in risks],
+                                 risk_key=message.key if message else "")
     for n in notes:
         log.warning("pair %s: alert %s (%s)", pair.name, n.kind.value, n.subject)
+    if risks:
+        log.warning("pair %s: %d risk post(s) announced (%s)", pair.name, len(risks),
+                    message.severity.value if message else "")
     return notes
 
 
@@ -158,14 +200,16 @@ def run_pair(rt: Runtime, pair: PairConfig) -> None:
     result = pipeline.analyse_pair(rt.store, rt.cfg, pair, rt.encoders())
     log.info("pair %s: analysed %d of %d executive posts", pair.name, result.analysed,
              result.total)
-    evaluate_alert(rt.store, rt.cfg, pair, rt.clock(), webhook=rt.secrets.webhook_url is not None)
+    now = rt.clock()
+    evaluate_alert(rt.store, rt.cfg, pair, now, channels=chat_channels(rt.secrets))
+    state.record_heartbeat(rt.store, now, os.getpid())
     deliver(rt)
 
 
 def build_digests(store: Store, cfg: MonitorConfig, day: date, *,
                   pairs: Sequence[PairConfig] | None = None,
                   now: datetime | None = None) -> list[DigestEmail]:
-    """The digest emails for `day` (a local date), one per recipient list."""
+    """The digest emails for `day` (a local date), one per recipient list and language."""
     now = now or _utcnow()
     tz = local_zone(cfg)
     start, end = day_bounds(day, tz)
@@ -180,7 +224,11 @@ def build_digests(store: Store, cfg: MonitorConfig, day: date, *,
             drift_before=pipeline.pair_drift(store, cfg, pair, report.model, end=drift_end),
             alert=load_alert_state(store, pair.name),
             silence=repo.active_silence(store, pair.name, now),
-            events=repo.alert_events(store, pair.name, since=start, until=end)))
+            events=repo.alert_events(store, pair.name, since=start, until=end),
+            voice_day=state.pair_voice(store, pair, start, end, tz),
+            voice_week=state.pair_voice(store, pair, start - timedelta(days=6), end, tz),
+            unanalysed_day=len(state_repo.unanalysed_posts(
+                store, pair.name, report.model, pair.executive, since=start, until=end))))
     return compose(cfg, inputs, day, now)
 
 

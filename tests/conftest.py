@@ -69,6 +69,19 @@ def store(db_url: str) -> Iterator[object]:
 
 
 @pytest.fixture(scope="session")
+def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where tests leave screenshots and files for a human to look at: $MONITOR_TEST_ARTIFACTS
+    when set (CI keeps it), else a folder under pytest's temporary directory (never the
+    checkout)."""
+    chosen = os.environ.get("MONITOR_TEST_ARTIFACTS")
+    if chosen:
+        path = Path(chosen)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+    return tmp_path_factory.mktemp("artifacts")
+
+
+@pytest.fixture(scope="session")
 def minilm() -> object:
     """The bundled default model (real weights, loaded once per session)."""
     from monitor.embed import make_encoder

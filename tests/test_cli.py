@@ -58,13 +58,15 @@ def test_every_command_has_help_and_is_documented() -> None:
 def test_demo_report_lists_flagged_pairs(demo_dir: Path) -> None:
     html = (demo_dir / "report.html").read_text(encoding="utf-8")
     assert 'id="flagged"' in html
-    rows = re.findall(r'<span class="chip (echo|overlap)">', html)
+    rows = re.findall(r'<span class="chip fam-redundancy c-(echo|overlap)">', html)
     assert len(rows) >= 20
-    assert "paraphrase of a @MaisonLumiere" in html
-    assert "retweet of a @MaisonLumiereFR post" in html
+    # The demo speaks French, the first users' language, with French reasons.
+    assert '<html lang="fr">' in html
+    assert "paraphrase d’une publication de @MaisonLumiere" in html
+    assert "retweet d’une publication de @MaisonLumiereFR" in html
     assert "<script" not in html  # self-contained and script-free
     md = (demo_dir / "report.md").read_text(encoding="utf-8")
-    assert "| Week of |" in md and "<script>" not in md
+    assert "| Semaine du |" in md and "<script>" not in md
 
 
 def test_demo_twice_is_idempotent(demo_dir: Path) -> None:
@@ -102,7 +104,7 @@ def test_report_formats(demo_dir: Path, tmp_path: Path, fmt: str) -> None:
         assert len(rows) == 161
         assert {r["class"] for r in rows} >= {"echo", "overlap", "complementary"}
     elif fmt == "md":
-        assert "## Flagged pairs" in text
+        assert "## Paires signalées" in text
     else:
         assert "<svg" in text and "http://" not in text.split("<body>")[0]
 

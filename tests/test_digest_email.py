@@ -85,9 +85,12 @@ class SmtpSink:
         self.controller.stop()
 
 
-def write_config(path: Path, db: Path, port: int, **email_opts: object) -> Path:
+def write_config(path: Path, db: Path, port: int, *, language: str = "en",
+                 **email_opts: object) -> Path:
     email_lines = "".join(f"{k} = {json.dumps(v)}\n" for k, v in email_opts.items())
     path.write_text(f"""
+[ui]
+language = "{language}"
 [database]
 url = "sqlite:///{db}"
 [model]
@@ -153,7 +156,7 @@ def test_digest_send_delivers_one_message_with_both_parts(workdir: Path) -> None
     assert msg.get_content_type() == "multipart/alternative"
     assert [p.get_content_type() for p in msg.iter_parts()] == ["text/plain", "text/html"]
     # The subject carries the key figure: the day's and the week's overlap rate.
-    assert re.search(r"maison-lumiere: \d+% overlap on 2026-10-06, 7 days \d+%", msg["Subject"])
+    assert re.search(r"maison-lumiere: \d+% overlap on 6 Oct 2026, 7 days \d+%", msg["Subject"])
     text = msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     html = msg.get_body(("html",)).get_content()  # type: ignore[union-attr]
     assert "Lanterne Nomade est disponible" in text
@@ -181,13 +184,14 @@ def test_digest_figures_match_the_stored_findings(workdir: Path) -> None:
             if date(2026, 9, 30) <= f.created_at.astimezone(tz).date() <= date(2026, 10, 6)]
     p = d.pairs[0]
     assert p.today.posts == len(on_day) and p.week.posts == len(week)
-    redundant = sum(f.post_class.value in ("echo", "overlap") for f in week)
+    redundant = sum(f.post_class.value in ("echo", "overlap", "recycled") for f in week)
     assert p.week.overlap_rate == pytest.approx(redundant / len(week))
     assert d.subject.startswith("[monitor] (ALERT)")  # the week is above the 30% threshold
     assert f"7 days {p.week.overlap_rate:.0%}" in d.subject
     assert any(line.startswith("Overlap rate of the day") and "the day before" in line
                for line in p.changes)
-    assert p.top and all(i.finding.post_class.value in ("echo", "overlap") for i in p.top)
+    assert p.top and all(i.finding.post_class.value in ("echo", "overlap", "recycled")
+                         for i in p.top)
     assert [i.finding.similarity or 0 for i in p.top] == sorted(
         (i.finding.similarity or 0 for i in p.top), reverse=True)
 
@@ -270,7 +274,7 @@ def test_empty_day_is_not_sent_unless_configured(workdir: Path) -> None:
         sent = monitor(config, "digest", "--date", "2026-12-20", "--send")
         assert sent.exit_code == 0, sent.output
     assert len(sink.messages) == 1
-    assert "no executive post on 2026-12-20" in sink.messages[0]["Subject"]
+    assert "no executive post on 20 Dec 2026" in sink.messages[0]["Subject"]
 
 
 def test_eml_output_and_preview(workdir: Path) -> None:
@@ -305,7 +309,13 @@ recipients = ["exec-team@example.com"]
     assert [(d.key, d.recipients) for d in digests] == [
         ("digest:maison-lumiere:2026-10-06", ("comms@example.com", "ceo-office@example.com")),
         ("digest:other:2026-10-06", ("exec-team@example.com",))]
-    assert digests[1].empty and not digests[0].empty
+    assert not digests[0].empty
+    # "other" was never analysed: its day is not empty, it waits for analysis, and says so.
+    other = digests[1].pairs[0]
+    day_posts = digests[0].pairs[0].today.posts  # the same executive, analysed in the first
+    assert other.today.posts == 0 and other.unanalysed == day_posts > 0
+    assert f"other: {day_posts} posts not analysed yet on 6 Oct 2026" in digests[1].subject
+    assert f"{day_posts} executive posts of 6 Oct 2026 are not analysed yet" in digests[1].text
 
 
 @pytest.fixture(autouse=True)

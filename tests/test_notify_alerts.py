@@ -153,6 +153,7 @@ def _config(tmp_path: Path, url: str | None = None) -> MonitorConfig:
         "database": {"url": url or f"sqlite:///{tmp_path / 'm.db'}"},
         "model": {"name": "use-multilingual"},
         "email": {"recipients": ["comms@example.com"]},
+        "ui": {"language": "en"},
         "alerts": {"threshold": 0.3, "for_evaluations": 2, "min_posts": 5},
         "pairs": [{"name": "ml", "executive": ["claire_ml"], "corporate": ["MaisonLumiere"]}],
     }, source=str(tmp_path / "monitor.toml"))
@@ -217,11 +218,25 @@ def test_silence_command_mutes_the_pair(tmp_path: Path) -> None:
                            'executive = ["claire_ml"]\ncorporate = ["MaisonLumiere"]\n')
     runner = CliRunner()
     result = runner.invoke(cli, ["--config", str(config_file), "silence", "--pair", "ml",
-                                 "--until", "2099-12-01", "--reason", "joint launch"])
+                                 "--until", "2099-12-01", "--reason", "joint launch",
+                                 "--author", "Léa (comms)"])
     assert result.exit_code == 0, result.output
-    assert "Silenced the alerts of ml until 2099-12-01 00:00" in result.output
+    assert "until 1 Dec 2099 00:00 (Europe/Paris), by Léa (comms)" in result.output
     listed = runner.invoke(cli, ["--config", str(config_file), "silence", "--list"])
-    assert "ml until 2099-11-30 23:00 UTC: joint launch" in listed.output  # Paris midnight
+    # Entered and listed in the one time zone (Paris midnight), with its author and start.
+    assert "#1 ml from " in listed.output
+    assert "until 1 Dec 2099 00:00 (Europe/Paris) by Léa (comms): joint launch" in listed.output
+    later = runner.invoke(cli, ["--config", str(config_file), "silence", "--pair", "ml",
+                                "--start", "2099-12-24", "--until", "2099-12-26"])
+    assert later.exit_code == 0, later.output
+    import getpass
+
+    assert f"by {getpass.getuser()} (#2)" in later.output  # the OS user by default
+    listed = runner.invoke(cli, ["--config", str(config_file), "silence", "--list"])
+    assert "#2 ml from 24 Dec 2099 00:00 until 26 Dec 2099 00:00" in listed.output
+    backwards = runner.invoke(cli, ["--config", str(config_file), "silence", "--pair", "ml",
+                                    "--start", "2099-12-27", "--until", "2099-12-26"])
+    assert backwards.exit_code == 2 and "is not before --until" in backwards.output
     bad = runner.invoke(cli, ["--config", str(config_file), "silence", "--pair", "nope",
                               "--until", "7d"])
     assert bad.exit_code == 2 and "no pair named 'nope'" in bad.output
@@ -238,7 +253,7 @@ def test_silence_command_mutes_the_pair(tmp_path: Path) -> None:
         assert notify_repo.pending_messages(store, now + timedelta(days=1)) == []
         events = notify_repo.alert_events(store, "ml")
         assert events[-1].kind == "firing" and "joint launch" in events[-1].detail
-        sid = notify_repo.silences(store)[0].id
+        sid = notify_repo.silences(store)[-1].id
     lifted = runner.invoke(cli, ["--config", str(config_file), "silence", "--remove", str(sid)])
     assert lifted.exit_code == 0 and f"Lifted silence #{sid}" in lifted.output
 
@@ -288,7 +303,8 @@ def test_webhook_retries_until_the_endpoint_accepts(db_url: str,
     clock = [T0]
     with Store.open(db_url) as store:
         msg = OutboxMessage("alert:ml:1:firing:webhook", "webhook", "s",
-                            webhook_payload("Firing: <ml> 50%"))
+                            webhook_payload("Firing: <ml> 50%", title="[monitor] FIRING ml",
+                                            severity="warning"))
         assert enqueue(store, [msg], T0) == [True]
         assert enqueue(store, [msg], T0) == [False]  # same key: queued once
         handler.status = 503
@@ -303,5 +319,8 @@ def test_webhook_retries_until_the_endpoint_accepts(db_url: str,
         clock[0] = T0 + timedelta(minutes=2)
         assert deliver_pending(store, transports, lambda: clock[0]).sent == (msg.key,)
         assert deliver_pending(store, transports, lambda: clock[0] + timedelta(days=1)).sent == ()
-        assert handler.bodies == [{"text": "Firing: <ml> 50%"}]
+        # Apprise's generic JSON form (a plain http:// URL becomes json://).
+        [body] = handler.bodies
+        assert (body["title"], body["type"]) == ("[monitor] FIRING ml", "warning")
+        assert "Firing: <ml> 50%" in str(body["message"])
         assert outbox_status(store)["pending"] == 0 and outbox_status(store)["sent"] == 1

@@ -24,7 +24,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "monitor" / "sample" / "maison_lumiere.jsonl"
-ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = os.environ.get("MONITOR_TEST_CHROMIUM", "/usr/bin/chromium")
 
 # The corporate launch post of the sample, reworded, with markup that must stay text.
@@ -78,7 +77,7 @@ def sample_store(tmp_path_factory: pytest.TempPathFactory) -> SampleStore:
                      encoding="utf-8")
     config = folder / "monitor.toml"
     config.write_text('[database]\nurl = "sqlite:///monitor.db"\n'
-                      '[model]\nname = "use-multilingual"\n'
+                      '[model]\nname = "use-multilingual"\n[ui]\nlanguage = "en"\n'
                       '[[pairs]]\nname = "maison-lumiere"\nexecutive = ["claire_ml"]\n'
                       'corporate = ["MaisonLumiere", "MaisonLumiereFR"]\n', encoding="utf-8")
     cfg = load_config(config)
@@ -111,9 +110,10 @@ def _record_alerts(store: Any, pair: str) -> None:
 class Chromium:
     """One headless Chromium and one page, driven over the DevTools protocol."""
 
-    def __init__(self, profile: Path) -> None:
+    def __init__(self, profile: Path, artifacts: Path) -> None:
         import websocket  # websocket-client
 
+        self.artifacts = artifacts
         self.proc = subprocess.Popen(
             [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
              "--no-first-run", "--disable-background-networking", "--disable-component-update",
@@ -208,14 +208,14 @@ class Chromium:
         return out
 
     def screenshot(self, name: str) -> Path:
-        """A full-page PNG in test-artifacts/ (gitignored), for a human to look at."""
+        """A full-page PNG in the test artefacts folder (see conftest `artifacts`), for a
+        human to look at."""
         metrics = self.send("Page.getLayoutMetrics", session=True)["cssContentSize"]
         data = self.send("Page.captureScreenshot", session=True, format="png",
                          captureBeyondViewport=True,
                          clip={"x": 0, "y": 0, "width": metrics["width"],
                                "height": min(metrics["height"], 16000), "scale": 1})["data"]
-        ARTIFACTS.mkdir(exist_ok=True)
-        path = ARTIFACTS / name
+        path = self.artifacts / name
         path.write_bytes(base64.b64decode(data))
         return path
 
@@ -232,8 +232,8 @@ class Chromium:
 
 
 @pytest.fixture(scope="module")
-def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chromium]:
-    browser = Chromium(tmp_path_factory.mktemp("chromium-profile"))
+def chromium(tmp_path_factory: pytest.TempPathFactory, artifacts: Path) -> Iterator[Chromium]:
+    browser = Chromium(tmp_path_factory.mktemp("chromium-profile"), artifacts)
     try:
         yield browser
     finally:
@@ -293,7 +293,7 @@ def test_report_loads_nothing_and_runs_nothing(chromium: Chromium, report_file: 
                                          preferCSSPageSize=True)["data"])
     pages = len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf))
     assert pdf.startswith(b"%PDF") and pages >= 3, pages
-    (ARTIFACTS / "report.pdf").write_bytes(pdf)
+    (chromium.artifacts / "report.pdf").write_bytes(pdf)
 
 
 def test_report_charts_are_drawn(chromium: Chromium, report_file: Path) -> None:

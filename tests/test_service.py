@@ -148,6 +148,8 @@ def test_monitor_run_as_a_process(tmp_path: Path) -> None:
 url = "sqlite:///{tmp_path / 'm.db'}"
 [model]
 name = "use-multilingual"
+[ui]
+language = "en"
 [schedule]
 timezone = "Europe/Paris"
 ingest_every = "2s"
@@ -178,7 +180,9 @@ corporate = ["MaisonLumiere"]
     env["PYTHONUNBUFFERED"] = "1"
     cmd = [sys.executable, "-m", "monitor", "--config", str(config), "run"]
     log_path = tmp_path / "service.log"
-    yesterday = (now.astimezone(PARIS) - timedelta(days=1)).date().isoformat()
+    from monitor.i18n import Lang
+
+    yesterday = Lang("en", PARIS).day((now.astimezone(PARIS) - timedelta(days=1)).date())
     with SmtpSink(port) as sink, log_path.open("w") as log_file:
         proc = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, env=env,
                                 cwd=tmp_path)

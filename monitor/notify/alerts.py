@@ -166,8 +166,9 @@ def evaluate(state: AlertState, obs: Observation, now: datetime,
                        active_since=since), notes, events
     s = replace(s, status=AlertStatus.FIRING, pending_count=count, active_since=since,
                 sequence=s.sequence + 1, notified=False, repeats=0)
-    if silenced:
-        event("firing", f"silenced until {obs.silenced_until:%Y-%m-%d %H:%M} UTC"
+    if silenced and obs.silenced_until is not None:
+        # Stored history: ISO-8601 with its offset, whatever the readers' zone.
+        event("firing", f"silenced until {obs.silenced_until.isoformat(timespec='minutes')}"
               + (f" ({obs.silence_reason})" if obs.silence_reason else ""))
         return s, notes, events
     notes.append(_notification(NotificationKind.FIRING, s, obs, now, settings))

@@ -15,11 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from monitor.config import MonitorConfig, PairConfig, Secrets
+from monitor.config import MonitorConfig, Secrets
 from monitor.errors import MonitorError
-from monitor.notify.alerts import Notification
-from monitor.notify.email import build_email
-from monitor.notify.webhook import webhook_payload
 from monitor.store import Store
 from monitor.store import notify_repo as repo
 from monitor.store.notify_repo import OutboxEntry, OutboxMessage
@@ -50,39 +47,32 @@ class DeliveryReport:
 
 
 def transports_for(cfg: MonitorConfig, secrets: Secrets) -> dict[str, Transport]:
-    """The real transports: SMTP from [email], the webhook from MONITOR_WEBHOOK_URL."""
+    """The real transports: SMTP from [email]; the webhook, Slack and Teams channels (through
+    Apprise) from MONITOR_WEBHOOK_URL, MONITOR_SLACK_URL and MONITOR_TEAMS_URL."""
     from monitor.notify.email import SmtpMailer, SmtpSettings
     from monitor.notify.webhook import WebhookSender
 
     mailer = SmtpMailer(SmtpSettings.from_config(cfg.email, secrets.smtp_password))
-    webhook = WebhookSender(secrets.webhook_url)
-    return {
-        "email": lambda e: mailer.send(cfg.email.sender, e.recipients, e.payload),
-        "webhook": lambda e: webhook.send(e.payload),
-    }
+    senders = {channel: WebhookSender(url, channel=channel) for channel, url in (
+        ("webhook", secrets.webhook_url), ("slack", secrets.slack_url),
+        ("teams", secrets.teams_url))}
+    transports: dict[str, Transport] = {
+        "email": lambda e: mailer.send(cfg.email.sender, e.recipients, e.payload)}
+    for channel, sender in senders.items():
+        transports[channel] = sender.send_entry
+    return transports
+
+
+def chat_channels(secrets: Secrets) -> list[str]:
+    """The chat and webhook channels whose URL is set in the environment."""
+    return [channel for channel, url in (("webhook", secrets.webhook_url),
+                                         ("slack", secrets.slack_url),
+                                         ("teams", secrets.teams_url)) if url is not None]
 
 
 def queue(store: Store, messages: Sequence[OutboxMessage], now: datetime) -> list[bool]:
     """Queue messages (idempotent by key); True for each one queued now."""
     return repo.enqueue(store, messages, now)
-
-
-def alert_messages(cfg: MonitorConfig, pair: PairConfig, notes: Sequence[Notification],
-                   now: datetime, *, webhook: bool) -> list[OutboxMessage]:
-    """Each alert notification as an email to the pair's recipients (if any) and a webhook
-    message (if MONITOR_WEBHOOK_URL is set), with per-channel idempotency keys."""
-    messages: list[OutboxMessage] = []
-    recipients = tuple(pair.recipients or cfg.email.recipients)
-    for n in notes:
-        if recipients:
-            payload = build_email(key=f"{n.key}:email", sender=cfg.email.sender,
-                                  recipients=recipients, subject=n.subject, text=n.text, date=now)
-            messages.append(OutboxMessage(f"{n.key}:email", "email", n.subject, payload,
-                                          recipients, pair.name))
-        if webhook:
-            messages.append(OutboxMessage(f"{n.key}:webhook", "webhook", n.subject,
-                                          webhook_payload(n.text), (), pair.name))
-    return messages
 
 
 def deliver_pending(store: Store, transports: Mapping[str, Transport], clock: Clock, *,

@@ -21,10 +21,19 @@ from typing import Any
 from markupsafe import escape
 
 from monitor.analysis.rates import PeriodStats
+from monitor.i18n import CLASS_ORDER, VOICE_KINDS, Lang
 from monitor.models import PostClass
+from monitor.report.voice import VoiceWeek
 
-CLASS_COLOURS = {PostClass.ECHO: "#c0392b", PostClass.OVERLAP: "#e67e22",
-                 PostClass.OFF_LINE: "#8e44ad", PostClass.COMPLEMENTARY: "#27ae60"}
+# Colours by family, shades within it: risk dark red; redundancy oranges; unusual purple; own
+# voice greens.
+CLASS_COLOURS = {PostClass.OFF_LIMITS: "#8b0000", PostClass.ECHO: "#d35400",
+                 PostClass.OVERLAP: "#e67e22", PostClass.RECYCLED: "#f0b27a",
+                 PostClass.OFF_LINE: "#6c3483", PostClass.COMPLEMENTARY: "#1e8449",
+                 PostClass.CONVERSATION: "#52be80", PostClass.AMPLIFIED: "#a9dfbf"}
+VOICE_COLOURS = {"own": "#1e8449", "quote-comment": "#52be80", "reply": "#2e86c1",
+                 "thread": "#85c1e9", "quote": "#f0b27a", "retweet": "#d35400"}
+EN = Lang("en")
 RATE_COLOUR = "#1f5f99"
 ALERT_WEEK_COLOUR = "#f5b7b1"
 FIRING_COLOUR = "#922b21"
@@ -92,7 +101,8 @@ def _naive(moment: datetime) -> datetime:
 
 @_one_at_a_time
 def weekly_overlap_chart(weeks: Sequence[PeriodStats], threshold: float | None,
-                         firing: Sequence[Span] = (), chart_id: str = "chart-weekly") -> str:
+                         firing: Sequence[Span] = (), chart_id: str = "chart-weekly",
+                         lang: Lang = EN) -> str:
     """The weekly overlap rate over time, the alert threshold, and the alert periods.
 
     Weeks whose rate is at or above the threshold are shaded; `firing` periods (from the alert
@@ -108,7 +118,7 @@ def weekly_overlap_chart(weeks: Sequence[PeriodStats], threshold: float | None,
            and w.overlap_rate >= threshold]
     for n, (lo, hi) in enumerate(_runs([(w.start, w.end) for w in hot])):
         ax.axvspan(_naive(_day(lo)), _naive(_day(hi)), color=ALERT_WEEK_COLOUR, alpha=0.55,
-                   linewidth=0, label="weeks at or above the threshold" if n == 0 else None)
+                   linewidth=0, label=lang._("weeks at or above the threshold") if n == 0 else None)
     top = max([r for r in rates if r == r] + [(threshold or 0) * 100, 10]) * 1.18
     first = _naive(_day(weeks[0].start)) if weeks else None
     last = _naive(_day(weeks[-1].end)) if weeks else None
@@ -119,25 +129,28 @@ def weekly_overlap_chart(weeks: Sequence[PeriodStats], threshold: float | None,
         if hi <= lo:
             continue
         ax.fill_between([lo, hi], top * 0.93, top, color=FIRING_COLOUR, linewidth=0,
-                        label="alert firing (alert history)" if n == 0 else None)
+                        label=lang._("alert firing (alert history)") if n == 0 else None)
     ax.plot(mids, rates, color=RATE_COLOUR, marker="o", markersize=3.5, linewidth=1.6,
-            label="overlap rate")
+            label=lang._("overlap rate"))
     if threshold is not None:
         ax.axhline(threshold * 100, color="#333", linestyle="--", linewidth=1,
-                   label=f"alert threshold {threshold:.0%}")
+                   label=lang._("alert threshold %(rate)s", rate=lang.pct(threshold)))
     if first is not None and last is not None:
         ax.set_xlim(first, last)
     ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=4, maxticks=12))
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b %Y" if len(weeks) > 30
-                                                      else "%d %b"))
+    from matplotlib.ticker import FuncFormatter
+
+    day_text = lang.day if len(weeks) > 30 else lang.short_day
+    ax.xaxis.set_major_formatter(FuncFormatter(
+        lambda x, _pos: day_text(mdates.num2date(x).date())))
     ax.tick_params(axis="x", labelsize=8, rotation=30)
     ax.tick_params(axis="y", labelsize=8)
-    ax.set_ylabel("overlap rate (%)", fontsize=9)
+    ax.set_ylabel(lang._("overlap rate (%)"), fontsize=9)
     ax.set_ylim(0, top)
     ax.legend(fontsize=8, frameon=False, ncol=4, loc="lower left", bbox_to_anchor=(0, 1.0))
     ax.spines[["top", "right"]].set_visible(False)
-    return _svg(fig, chart_id, "Weekly overlap rate", _weekly_desc(weeks, threshold, hot,
-                                                                     firing))
+    return _svg(fig, chart_id, lang._("Weekly overlap rate"),
+                _weekly_desc(weeks, threshold, hot, firing, lang))
 
 
 def _runs(spans: Sequence[tuple[date, date]]) -> list[tuple[date, date]]:
@@ -152,48 +165,80 @@ def _runs(spans: Sequence[tuple[date, date]]) -> list[tuple[date, date]]:
 
 
 def _weekly_desc(weeks: Sequence[PeriodStats], threshold: float | None,
-                 hot: Sequence[PeriodStats], firing: Sequence[Span]) -> str:
+                 hot: Sequence[PeriodStats], firing: Sequence[Span], lang: Lang) -> str:
     known = [w for w in weeks if w.overlap_rate is not None]
     if not known:
-        return "No executive posts in this period."
+        return lang._("No executive posts in this period.")
     peak = max(known, key=lambda w: w.overlap_rate or 0.0)
-    text = (f"{len(weeks)} weeks from {weeks[0].start:%Y-%m-%d}; highest overlap rate "
-            f"{(peak.overlap_rate or 0):.0%} in the week of {peak.start:%Y-%m-%d}.")
+    text = lang._("%(weeks)d weeks from %(start)s; highest overlap rate %(rate)s in the week "
+                  "of %(peak)s.", weeks=len(weeks), start=lang.day(weeks[0].start),
+                  rate=lang.pct(peak.overlap_rate or 0), peak=lang.day(peak.start))
     if threshold is not None:
-        text += f" {len(hot)} weeks at or above the {threshold:.0%} alert threshold."
+        text += " " + lang._("%(n)d weeks at or above the %(rate)s alert threshold.",
+                             n=len(hot), rate=lang.pct(threshold))
     if firing:
-        text += f" {len(firing)} alert firing periods in the alert history."
+        text += " " + lang._("%(n)d alert firing periods in the alert history.", n=len(firing))
     return text
 
 
 @_one_at_a_time
-def class_mix_chart(weeks: Sequence[PeriodStats], chart_id: str = "chart-mix") -> str:
-    """Stacked weekly counts of each class."""
+def class_mix_chart(weeks: Sequence[PeriodStats], chart_id: str = "chart-mix",
+                    lang: Lang = EN) -> str:
+    """Stacked weekly counts of each class (risk on top, own voice at the bottom)."""
     fig = _figure(8, 2.8)
     ax = fig.subplots()
     bottom = [0] * len(weeks)
-    for cls in (PostClass.COMPLEMENTARY, PostClass.OFF_LINE, PostClass.OVERLAP, PostClass.ECHO):
+    present = [c for c in reversed(CLASS_ORDER) if any(w.counts[c] for w in weeks)]
+    for cls in present:  # a class with no post draws nothing (and costs nothing)
         values = [w.counts[cls] for w in weeks]
         ax.bar(range(len(weeks)), values, bottom=bottom, color=CLASS_COLOURS[cls],
-               label=cls.value)
+               label=lang.class_label(cls))
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
-    step = max(1, len(weeks) // 16)  # a year of weeks stays legible
-    ax.set_xticks(range(0, len(weeks), step),
-                  [w.start.strftime("%d %b") for w in weeks][::step], rotation=45, ha="right",
-                  fontsize=8)
-    ax.tick_params(axis="y", labelsize=8)
-    ax.set_ylabel("posts", fontsize=9)
+    _week_ticks(ax, [w.start for w in weeks], lang)
+    ax.set_ylabel(lang._("posts"), fontsize=9)
     ax.legend(fontsize=8, frameon=False, ncol=4, loc="lower left", bbox_to_anchor=(0, 1.0))
     ax.spines[["top", "right"]].set_visible(False)
-    totals = {cls: sum(w.counts[cls] for w in weeks) for cls in PostClass}
-    desc = (f"Executive posts per week by class over {len(weeks)} weeks: "
-            + ", ".join(f"{cls.value} {n}" for cls, n in totals.items()) + ".")
-    return _svg(fig, chart_id, "Class mix per week", desc)
+    totals = {cls: sum(w.counts[cls] for w in weeks) for cls in CLASS_ORDER}
+    desc = lang._("Executive posts per week by class over %(n)d weeks: ", n=len(weeks)) + \
+        ", ".join(f"{lang.class_label(cls)} {n}" for cls, n in totals.items()) + "."
+    return _svg(fig, chart_id, lang._("Class mix per week"), desc)
+
+
+def _week_ticks(ax: Any, starts: Sequence[date], lang: Lang) -> None:
+    step = max(1, len(starts) // 16)  # a year of weeks stays legible
+    ax.set_xticks(range(0, len(starts), step),
+                  [lang.short_day(d) for d in starts][::step], rotation=45, ha="right",
+                  fontsize=8)
+    ax.tick_params(axis="y", labelsize=8)
+
+
+@_one_at_a_time
+def voice_chart(weeks: Sequence[VoiceWeek], chart_id: str = "chart-voice",
+                lang: Lang = EN) -> str:
+    """The voice path: weekly own posts, quotes, replies and retweets, stacked."""
+    fig = _figure(8, 2.6)
+    ax = fig.subplots()
+    bottom = [0] * len(weeks)
+    order = ("own", "quote-comment", "reply", "thread", "quote", "retweet")
+    assert set(order) == set(VOICE_KINDS)
+    for kind in [k for k in order if any(w.counts[k] for w in weeks)]:
+        values = [w.counts[kind] for w in weeks]
+        ax.bar(range(len(weeks)), values, bottom=bottom, color=VOICE_COLOURS[kind],
+               label=lang.kind_label(kind))
+        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+    _week_ticks(ax, [w.start for w in weeks], lang)
+    ax.set_ylabel(lang._("posts"), fontsize=9)
+    ax.legend(fontsize=8, frameon=False, ncol=3, loc="lower left", bbox_to_anchor=(0, 1.0))
+    ax.spines[["top", "right"]].set_visible(False)
+    totals = {k: sum(w.counts[k] for w in weeks) for k in order}
+    desc = lang._("Executive posts per week by kind over %(n)d weeks: ", n=len(weeks)) + \
+        ", ".join(f"{lang.kind_label(k)} {n}" for k, n in totals.items()) + "."
+    return _svg(fig, chart_id, lang._("Voice path per week"), desc)
 
 
 @_one_at_a_time
 def similarity_histogram(similarities: Sequence[float], threshold: float | None,
-                         chart_id: str = "chart-similarity") -> str:
+                         chart_id: str = "chart-similarity", lang: Lang = EN) -> str:
     """Distribution of nearest-corporate similarity, with the overlap threshold marked."""
     fig = _figure(8, 2.6)
     ax = fig.subplots()
@@ -202,13 +247,16 @@ def similarity_histogram(similarities: Sequence[float], threshold: float | None,
     above = sum(1 for v in values if threshold is not None and v >= threshold)
     if threshold is not None:
         ax.axvline(threshold, color="#c0392b", linestyle="--", linewidth=1.2)
-        ax.text(threshold, ax.get_ylim()[1] * 0.95, f" overlap threshold {threshold:.2f}",
+        ax.text(threshold, ax.get_ylim()[1] * 0.95,
+                " " + lang._("overlap threshold %(t)s", t=lang.num(threshold)),
                 color="#c0392b", fontsize=8, va="top")
-    ax.set_xlabel("similarity to the nearest corporate post in the lag window", fontsize=9)
-    ax.set_ylabel("posts", fontsize=9)
+    ax.set_xlabel(lang._("similarity to the nearest corporate post in the lag window"),
+                  fontsize=9)
+    ax.set_ylabel(lang._("posts"), fontsize=9)
     ax.tick_params(labelsize=8)
     ax.spines[["top", "right"]].set_visible(False)
-    desc = f"Histogram of {len(values)} executive posts' similarity to the nearest corporate post"
-    desc += (f"; {above} at or above the overlap threshold {threshold:.2f}."
-             if threshold is not None else ".")
-    return _svg(fig, chart_id, "Similarity distribution", desc)
+    desc = lang._("Histogram of %(n)d executive posts' similarity to the nearest corporate "
+                  "post", n=len(values))
+    desc += ("; " + lang._("%(n)d at or above the overlap threshold %(t)s.", n=above,
+                           t=lang.num(threshold)) if threshold is not None else ".")
+    return _svg(fig, chart_id, lang._("Similarity distribution"), desc)

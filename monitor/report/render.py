@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, is_dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from pathlib import Path
 from typing import Any, Protocol
@@ -22,8 +22,10 @@ from markupsafe import Markup, escape
 
 from monitor.analysis.rates import PeriodStats
 from monitor.analysis.text import fold
-from monitor.models import Post, PostClass
+from monitor.i18n import CLASS_ORDER, FAMILY_CSS, N_, VOICE_KINDS, Lang
+from monitor.models import Post, PostClass, family
 from monitor.report.model import PairReport
+from monitor.report.reasons import days_apart, reason
 
 FORMATS = ("html", "md", "json", "csv")
 TEMPLATES = Path(__file__).parent / "templates"
@@ -135,58 +137,109 @@ def highlight(text: str, terms: tuple[str, ...] | list[str]) -> Markup:
     return Markup("".join(out))
 
 
-def template_environment(*extra_dirs: Path) -> Any:
-    """The Jinja2 environment of the reports (autoescape on); `extra_dirs` come first, so the
-    dashboard's templates can extend the report's."""
+def template_environment(*extra_dirs: Path, lang: Lang | None = None) -> Any:
+    """The Jinja2 environment of the reports (autoescape on), speaking `lang` (default:
+    English, UTC); `extra_dirs` come first, so the dashboard's templates can extend the
+    report's."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+    lang = lang or Lang("en", UTC)
     env = Environment(loader=FileSystemLoader([*extra_dirs, TEMPLATES]),
-                      undefined=StrictUndefined,
+                      undefined=StrictUndefined, extensions=["jinja2.ext.i18n"],
                       autoescape=select_autoescape(["html", "j2"], default=True),
                       trim_blocks=True, lstrip_blocks=True)
+    install_language(env, lang)
     env.filters["highlight"] = highlight
     env.filters["post_url"] = post_url
-    env.filters["pct"] = lambda v: "–" if v is None else f"{v:.0%}"
-    env.filters["num"] = lambda v, d=2: "–" if v is None else f"{v:.{d}f}"
-    env.filters["day"] = lambda v: v.strftime("%Y-%m-%d") if v else "–"
-    env.filters["days"] = lambda v: f"{v:g}"
-    env.filters["when"] = lambda v: v.strftime("%Y-%m-%d %H:%M UTC") if v else "–"
     return env
 
 
-def html_context(report: PairReport, *,
-                 alerts: Sequence[AlertPeriod] | None = None) -> dict[str, Any]:
+def install_language(env: Any, lang: Lang) -> None:
+    """Messages, dates and numbers of `lang` for a template environment."""
+    env.install_gettext_callables(lang.gettext, lang.ngettext, newstyle=True)
+    env.globals.update(L=lang, lang_code=lang.code, tz_name=lang.zone_name,
+                       class_order=CLASS_ORDER, voice_kinds=VOICE_KINDS)
+    env.filters["pct"] = lang.pct
+    env.filters["num"] = lambda v, d=2: lang.num(v, d)
+    env.filters["day"] = lang.day
+    env.filters["days"] = lambda v: lang.num(v, 0) if float(v).is_integer() else lang.num(v, 1)
+    env.filters["when"] = lang.when
+    env.filters["label"] = lang.class_label
+    env.filters["fam"] = lambda c: FAMILY_CSS[family(PostClass(c))]
+    env.filters["reason"] = lambda i: reason(i.finding, lang, i.post, i.nearest)
+    env.filters["freason"] = lambda f: reason(f, lang)
+    env.filters["apart"] = lambda i: days_apart(i.finding, i.post, i.nearest)
+    # Days apart: whole days from one day on (10, −3), a decimal below (0,4).
+    env.filters["apart_days"] = lambda d: lang.num(round(d), 0) if abs(d) >= 1 else lang.num(
+        d, 1)
+    env.filters["apart_text"] = lambda d: lang.n_(
+        "%(d)s day apart", "%(d)s days apart", max(1, round(abs(d))),
+        d=lang.num(round(d), 0) if abs(d) >= 1 else lang.num(d, 1))
+    env.filters["origin"] = lambda text: lang.gettext(text) if text in ORIGINS else text
+    env.filters["drift_text"] = lambda drift: drift_text(drift, lang)
+
+
+ORIGINS = (N_("configured"), N_("calibrated"),
+           N_("default (not enough history to calibrate yet)"))
+
+
+def drift_text(drift: Any, lang: Lang) -> str:
+    """The drift test's result in words (the analysis' message in English)."""
+    if drift is None:
+        return lang._("not enough posts or vectors yet")
+    if lang.code == "en":
+        return str(drift.message)
+    if drift.n_recent == 0:
+        return lang.drift_label("no posts")
+    text = lang.drift_label(drift.status)
+    if drift.p_value is not None:
+        text += f" (p = {lang.num(drift.p_value, 3)})"
+    return text + " · " + lang._("%(recent)d recent posts against %(base)d before",
+                                 recent=drift.n_recent, base=drift.n_baseline)
+
+
+def html_context(report: PairReport, *, alerts: Sequence[AlertPeriod] | None = None,
+                 lang: Lang | None = None) -> dict[str, Any]:
     """What report.html.j2 (and the dashboard's pair page) shows: charts drawn, lists cut."""
     from monitor.report import charts
 
+    lang = lang or Lang("en", UTC)
     threshold = report.thresholds.overlap if report.thresholds else None
     sims = [i.finding.similarity for i in report.items if i.finding.similarity is not None]
     firing = [(p.start, p.end or report.end) for p in alerts or ()]
     chart_svgs = {}
     if report.weekly:
         chart_svgs["weekly"] = Markup(charts.weekly_overlap_chart(
-            report.weekly, report.alert_threshold, firing))
-        chart_svgs["mix"] = Markup(charts.class_mix_chart(report.weekly))
+            report.weekly, report.alert_threshold, firing, lang=lang))
+        chart_svgs["mix"] = Markup(charts.class_mix_chart(report.weekly, lang=lang))
     if sims:
-        chart_svgs["similarity"] = Markup(charts.similarity_histogram(sims, threshold))
+        chart_svgs["similarity"] = Markup(charts.similarity_histogram(sims, threshold,
+                                                                      lang=lang))
+    if report.voice is not None and report.voice.posts:
+        chart_svgs["voice"] = Markup(charts.voice_chart(report.voice.weeks, lang=lang))
     offline = report.flagged(PostClass.OFF_LINE)
     hot = alert_weeks(report)
     return {"r": report, "charts": chart_svgs, "classes": PostClass,
+            "risks": report.risks()[:OFFLINE_LIMIT],
             # Paraphrases first: they are the executive's own words repeating the brand, the
             # finding a comms team can act on; retweets and shared links are listed apart.
             "top": sorted(report.flagged(PostClass.OVERLAP),
                           key=lambda i: -(i.finding.similarity or 0.0))[:TOP_LIMIT],
+            "recycled": sorted(report.flagged(PostClass.RECYCLED),
+                               key=lambda i: -(i.finding.similarity or 0.0))[:TOP_LIMIT],
             "echoes": report.flagged(PostClass.ECHO)[::-1][:TOP_LIMIT],
+            "amplified": report.flagged(PostClass.AMPLIFIED)[::-1][:TOP_LIMIT],
             "offline": offline[-OFFLINE_LIMIT:],
             "offline_more": max(0, len(offline) - OFFLINE_LIMIT),
             "alert_weeks": hot, "alert_runs": alert_runs(hot), "alert_periods": alerts,
             "weeks_with_posts": sum(1 for w in report.weekly if w.posts)}
 
 
-def render_html(report: PairReport, *, alerts: Sequence[AlertPeriod] | None = None) -> str:
+def render_html(report: PairReport, *, alerts: Sequence[AlertPeriod] | None = None,
+                lang: Lang | None = None) -> str:
     """One self-contained, printable page: inline CSS and SVG, no script, nothing loaded."""
-    return str(template_environment().get_template("report.html.j2").render(
-        html_context(report, alerts=alerts)))
+    return str(template_environment(lang=lang).get_template("report.html.j2").render(
+        html_context(report, alerts=alerts, lang=lang)))
 
 
 def md_escape(text: str) -> str:
@@ -195,18 +248,21 @@ def md_escape(text: str) -> str:
     return re.sub(r"([\\`*_\[\]#])", r"\\\1", text).replace("\\\\|", "\\|")
 
 
-def render_md(report: PairReport) -> str:
-    env = template_environment()
+def render_md(report: PairReport, *, lang: Lang | None = None) -> str:
+    env = template_environment(lang=lang)
     env.autoescape = False
     env.filters["md"] = md_escape
     return str(env.get_template("report.md.j2").render(
-        r=report, classes=PostClass, top=report.top_overlaps(25),
-        offline=report.flagged(PostClass.OFF_LINE)))
+        r=report, classes=PostClass, top=report.top_overlaps(25), risks=report.risks(),
+        recycled=report.flagged(PostClass.RECYCLED), amplified=report.flagged(
+            PostClass.AMPLIFIED), offline=report.flagged(PostClass.OFF_LINE)))
 
 
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
     if isinstance(value, Enum):
         return value.value
     if is_dataclass(value) and not isinstance(value, type):
@@ -253,6 +309,13 @@ def report_dict(report: PairReport, *,
                                if i.nearest else None)}
                   for i in report.items],
         "notes": report.notes,
+        "voice": None if report.voice is None else {
+            "posts": report.voice.posts, "counts": report.voice.counts,
+            "reply_rate": report.voice.reply_rate, "days": report.voice.days,
+            "silent_days": report.voice.silent_days,
+            "weeks": [{"week": w.start.isoformat(), "counts": w.counts}
+                      for w in report.voice.weeks]},
+        "state": _plain(report.freshness),
     }
 
 
@@ -285,12 +348,14 @@ def render_csv(report: PairReport) -> str:
 
 
 def render(report: PairReport, fmt: str, *,
-           alerts: Sequence[AlertPeriod] | None = None) -> str:
+           alerts: Sequence[AlertPeriod] | None = None, lang: Lang | None = None) -> str:
     """The report in `fmt`; `alerts` (firing periods from the alert history) feed the HTML
-    timeline and the JSON."""
+    timeline and the JSON; `lang` is the readers' language and time zone (HTML, Markdown:
+    JSON and CSV are for machines, ISO-8601 and English keys)."""
     if fmt == "html":
-        return render_html(report, alerts=alerts)
+        return render_html(report, alerts=alerts, lang=lang)
+    if fmt == "md":
+        return render_md(report, lang=lang)
     if fmt == "json":
         return render_json(report, alerts=alerts)
-    renderers = {"md": render_md, "csv": render_csv}
-    return renderers[fmt](report)
+    return render_csv(report)

@@ -15,7 +15,13 @@ from typing import Any
 from sqlalchemy import Insert, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from monitor.store.notify_schema import AlertEventRow, AlertStateRow, OutboxRow, SilenceRow
+from monitor.store.notify_schema import (
+    AlertEventRow,
+    AlertStateRow,
+    OutboxRow,
+    RiskNoticeRow,
+    SilenceRow,
+)
 from monitor.store.repository import Store, _aware
 
 # Columns of alert_state besides the key; the state travels as a plain dict of these, because
@@ -63,6 +69,7 @@ class Silence:
     until: datetime
     reason: str
     created_at: datetime
+    author: str = ""
 
 
 @dataclass(frozen=True)
@@ -206,10 +213,14 @@ def alert_states(store: Store) -> dict[str, dict[str, Any]]:
 
 def record_alert_evaluation(store: Store, pair: str, state: Mapping[str, Any],
                             events: Sequence[Mapping[str, Any]],
-                            messages: Sequence[OutboxMessage], now: datetime) -> list[bool]:
-    """Save a pair's new alert state, its transitions and its notifications in one
-    transaction, so a restart can neither lose a notification nor queue it twice."""
+                            messages: Sequence[OutboxMessage], now: datetime, *,
+                            risk_posts: Sequence[str] = (), risk_key: str = "") -> list[bool]:
+    """Save a pair's new alert state, its transitions, its notifications and the risk posts
+    they announce in one transaction, so a restart can neither lose a notification nor queue
+    it twice."""
     with store.session() as s:
+        for post_id in risk_posts:
+            s.merge(RiskNoticeRow(pair=pair, post_id=post_id, notified_at=now, key=risk_key))
         row = s.get(AlertStateRow, pair)
         if row is None:
             row = AlertStateRow(pair=pair)
@@ -243,23 +254,27 @@ def _state_dict(row: AlertStateRow) -> dict[str, Any]:
 # -- silences --------------------------------------------------------------------------------
 
 def add_silence(store: Store, pair: str, until: datetime, reason: str,
-                now: datetime) -> Silence:
+                now: datetime, *, author: str = "", starts_at: datetime | None = None) -> Silence:
     with store.session() as s:
-        row = SilenceRow(pair=pair, starts_at=now, until=until, reason=reason, created_at=now)
+        row = SilenceRow(pair=pair, starts_at=starts_at or now, until=until, reason=reason,
+                         created_at=now, author=author[:100])
         s.add(row)
         s.flush()
         return _silence(row)
 
 
-def silences(store: Store, *, pair: str | None = None,
-             active_at: datetime | None = None) -> list[Silence]:
-    """Silences, newest first; only those in force at `active_at` if given."""
+def silences(store: Store, *, pair: str | None = None, active_at: datetime | None = None,
+             current_at: datetime | None = None) -> list[Silence]:
+    """Silences, newest first; only those in force at `active_at` if given, or those in force
+    or still to come at `current_at`."""
     with store.session() as s:
         q = select(SilenceRow)
         if pair is not None:
             q = q.where(SilenceRow.pair == pair)
         if active_at is not None:
             q = q.where(SilenceRow.starts_at <= active_at, SilenceRow.until > active_at)
+        if current_at is not None:
+            q = q.where(SilenceRow.until > current_at)
         return [_silence(r) for r in s.scalars(q.order_by(SilenceRow.id.desc()))]
 
 
@@ -277,4 +292,18 @@ def remove_silence(store: Store, silence_id: int) -> bool:
 
 def _silence(row: SilenceRow) -> Silence:
     return Silence(id=row.id, pair=row.pair, starts_at=_req(row.starts_at),
-                   until=_req(row.until), reason=row.reason, created_at=_req(row.created_at))
+                   until=_req(row.until), reason=row.reason, created_at=_req(row.created_at),
+                   author=row.author or "")
+
+
+# -- risk notices ----------------------------------------------------------------------------
+
+def notified_risks(store: Store, pair: str, post_ids: Sequence[str]) -> set[str]:
+    """Which of these posts have already been announced as risks for `pair`."""
+    with store.session() as s:
+        found: set[str] = set()
+        for start in range(0, len(post_ids), 500):
+            chunk = list(post_ids[start:start + 500])
+            found |= set(s.scalars(select(RiskNoticeRow.post_id).where(
+                RiskNoticeRow.pair == pair, RiskNoticeRow.post_id.in_(chunk))))
+        return found

@@ -1,7 +1,7 @@
 """Tables of the notification side: the outbox, alert state and history, silences.
 
 Declared on the same `Base` as the rest of the schema, so Alembic sees them; migration 0002
-creates exactly these.
+creates them, 0005 adds silence authors and the risk notices.
 """
 
 from __future__ import annotations
@@ -86,3 +86,16 @@ class SilenceRow(Base):
     until: Mapped[datetime] = mapped_column(UTCDateTime)
     reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Who silenced it (`monitor silence --author`, else the OS user), shown with the silence.
+    author: Mapped[str] = mapped_column(String(100), default="")
+
+
+class RiskNoticeRow(Base):
+    """Risk posts already announced, so each off-limits post is alerted exactly once."""
+
+    __tablename__ = "risk_notices"
+
+    pair: Mapped[str] = mapped_column(String(100), primary_key=True)
+    post_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    notified_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    key: Mapped[str] = mapped_column(String(300))  # the alert message that announced it

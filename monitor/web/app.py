@@ -30,6 +30,7 @@ from monitor import pipeline
 from monitor.config import MonitorConfig, PairConfig, parse_moment
 from monitor.embed.encoder import Encoder, Encoders
 from monitor.errors import ConfigError, MonitorError, UsageError
+from monitor.i18n import LANGUAGES, N_, Lang
 from monitor.models import PostClass
 from monitor.report.render import FORMATS, html_context, render, template_environment
 from monitor.store import Store
@@ -73,10 +74,21 @@ class Dashboard:
         self._encoder: Encoder | Encoders | None = None
         self._encoder_lock = threading.Lock()
         self.clock = clock
-        self.env = template_environment(TEMPLATES)
-        self.env.globals.update(pairs=cfg.pairs, auth_enabled=self.auth is not None,
-                                formats=FORMATS, classes=PostClass)
-        self.env.filters["pair_url"] = lambda name: "/pairs/" + quote(str(name), safe="")
+        # One template environment per language: pages of a pair speak the pair's language.
+        self.envs = {code: self._environment(Lang.of(code, cfg.schedule.timezone))
+                     for code in LANGUAGES}
+
+    def _environment(self, lang: Lang) -> Any:
+        env = template_environment(TEMPLATES, lang=lang)
+        env.globals.update(pairs=self.cfg.pairs, auth_enabled=self.auth is not None,
+                           formats=FORMATS, classes=PostClass)
+        env.filters["pair_url"] = lambda name: "/pairs/" + quote(str(name), safe="")
+        env.filters["post_view"] = lambda post, pair: (
+            f"/pairs/{quote(str(pair), safe='')}/posts/{quote(post.post_id, safe='')}")
+        return env
+
+    def lang(self, pair: PairConfig | None = None) -> Lang:
+        return Lang.of(self.cfg.language_for(pair), self.cfg.schedule.timezone)
 
     def _configured_encoder(self) -> Encoders:
         return Encoders(batch_size=self.cfg.model.batch_size)
@@ -90,8 +102,11 @@ class Dashboard:
 
     # -- helpers -----------------------------------------------------------------------------
 
-    def page(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
-        html = self.env.get_template(template).render(**context)
+    def page(self, template: str, status: int = 200, *, pair: PairConfig | None = None,
+             **context: Any) -> HTMLResponse:
+        """A page in the language of `pair` (the dashboard's language without one)."""
+        env = self.envs[self.cfg.language_for(pair)]
+        html = env.get_template(template).render(pair=pair, **context)
         return HTMLResponse(html, status_code=status)
 
     def problem(self, status: int, message: str) -> HTMLResponse:
@@ -109,15 +124,24 @@ class Dashboard:
         return self.page("index.html.j2", summaries=summaries, period=p,
                          alert_threshold=self.cfg.alerts.threshold)
 
-    def pair(self, request: Request) -> Response:
+    def pair_page(self, request: Request) -> Response:
         pair = self._pair(request)
         p = data.period(dict(request.query_params), self.clock())
         report = pipeline.build_report(self.store, self.cfg, pair, since=p.since,
                                        until=p.until, now=self.clock())
-        history = data.alert_history(self.store, pair.name, report.start, report.end)
-        context = html_context(report, alerts=history.periods)
-        return self.page("pair.html.j2", **context, history=history, period=p,
+        history = data.alert_history(self.store, pair.name, report.start, report.end,
+                                     now=self.clock())
+        context = html_context(report, alerts=history.periods, lang=self.lang(pair))
+        return self.page("pair.html.j2", pair=pair, **context, history=history, period=p,
                          draft="", at="", result=None)
+
+    def post_page(self, request: Request) -> Response:
+        pair = self._pair(request)
+        item = data.post_item(self.store, self.cfg, pair, request.path_params["post_id"])
+        if item is None:
+            return self.problem(404, f"no analysed post {request.path_params['post_id']!r} "
+                                f"of pair {pair.name!r}")
+        return self.page("post.html.j2", pair=pair, item=item)
 
     def flagged(self, request: Request) -> Response:
         pair = self._pair(request)
@@ -141,7 +165,7 @@ class Dashboard:
         report = pipeline.build_report(self.store, self.cfg, pair, since=p.since,
                                        until=p.until, now=self.clock())
         history = data.alert_history(self.store, pair.name, report.start, report.end)
-        body = render(report, fmt, alerts=history.periods)
+        body = render(report, fmt, alerts=history.periods, lang=self.lang(pair))
         name = re.sub(r"[^\w.-]+", "-", pair.name)
         response = Response(body, media_type=CONTENT_TYPES[fmt])
         response.headers["content-disposition"] = (
@@ -167,13 +191,22 @@ class Dashboard:
 
     def _check(self, pair: PairConfig, draft: str, at_text: str) -> Response:
         try:
-            at = parse_moment(at_text, self.clock(), what="at") if at_text else None
+            at = self._moment(at_text) if at_text else None
             result = pipeline.check_draft(self.store, self.cfg, pair, self.encoder(), draft,
                                           now=at)
         except UsageError as exc:
             return self.page("check.html.j2", status=400, pair=pair, draft=draft, at=at_text,
                              result=None, error=str(exc))
         return self.page("check.html.j2", pair=pair, draft=draft, at=at_text, result=result)
+
+    def _moment(self, text: str) -> datetime:
+        """A moment typed in a form: a date and time without offset is local time
+        ([schedule] timezone), as every date the dashboard shows."""
+        try:
+            moment = datetime.fromisoformat(text.strip())
+        except ValueError:
+            return parse_moment(text, self.clock(), what="at")
+        return moment if moment.tzinfo else moment.replace(tzinfo=self.lang().tz)
 
     # -- signing in --------------------------------------------------------------------------
 
@@ -189,7 +222,7 @@ class Dashboard:
         if not _same_origin(request) or not self.auth.token_matches(form.get("token", "")):
             # The token typed is never echoed back into the page.
             return await run_in_threadpool(self.page, "login.html.j2", 401, next=target,
-                                           error="That token is not the dashboard's token.")
+                                           error=N_("That token is not the dashboard's token."))
         response = RedirectResponse(target, status_code=303)
         response.headers["set-cookie"] = session_cookie_header(self.auth.issue_session())
         return response
@@ -257,7 +290,8 @@ def create_app(dashboard: Dashboard, *, loopback: bool = True) -> Starlette:
     d = dashboard
     routes = [
         Route("/", d.index),
-        Route("/pairs/{pair}", d.pair),
+        Route("/pairs/{pair}", d.pair_page),
+        Route("/pairs/{pair}/posts/{post_id}", d.post_page),
         Route("/pairs/{pair}/flagged", d.flagged),
         Route("/pairs/{pair}/report.{fmt}", d.download),
         Route("/pairs/{pair}/check", d.check_form, methods=["GET"]),

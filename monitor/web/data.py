@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from monitor.analysis.rates import totals
@@ -12,14 +12,16 @@ from monitor.app.models_choice import report_model
 from monitor.config import MonitorConfig, PairConfig, parse_moment
 from monitor.errors import MonitorError, UsageError
 from monitor.models import PostClass
+from monitor.report.model import ReportItem
+from monitor.report.reasons import current_class
 from monitor.report.render import AlertPeriod, alert_periods
 from monitor.store import Store
-from monitor.store.repository import StoredFinding
+from monitor.store.notify_repo import Silence
 
 log = logging.getLogger(__name__)
 DEFAULT_SINCE = "90d"
 FLAGGED = (PostClass.OFF_LIMITS, PostClass.ECHO, PostClass.OVERLAP, PostClass.RECYCLED,
-           PostClass.OFF_LINE)
+           PostClass.AMPLIFIED, PostClass.OFF_LINE)
 
 
 @dataclass(frozen=True)
@@ -43,21 +45,41 @@ class AlertHistory:
     state: dict[str, Any] | None = None
     events: list[Any] = field(default_factory=list)  # newest first
     periods: list[AlertPeriod] | None = None
+    silences: list[Silence] = field(default_factory=list)  # in force or to come, newest first
 
 
 def alert_history(store: Store, pair: str, start: datetime | None = None,
-                  end: datetime | None = None, *, limit: int = 50) -> AlertHistory:
-    """The pair's alert state, its latest transitions and its firing periods in [start, end)."""
+                  end: datetime | None = None, *, limit: int = 50,
+                  now: datetime | None = None) -> AlertHistory:
+    """The pair's alert state, its latest transitions, its firing periods in [start, end),
+    and (given `now`) its silences in force or to come."""
     try:
         from monitor.store import notify_repo
 
         state = notify_repo.alert_state(store, pair)
         events = notify_repo.alert_events(store, pair)
+        silences = (notify_repo.silences(store, pair=pair, current_at=now)
+                    if now is not None else [])
     except (ImportError, MonitorError) as exc:  # no alert tables: the page says so
         log.warning("alert history of %s unavailable: %s", pair, exc)
         return AlertHistory(available=False)
     return AlertHistory(True, state, events[::-1][:limit],
-                        alert_periods(events, start=start, end=end))
+                        alert_periods(events, start=start, end=end), silences)
+
+
+def post_item(store: Store, cfg: MonitorConfig, pair: PairConfig,
+              post_id: str) -> ReportItem | None:
+    """One executive post of the pair with its finding (the target of deep links)."""
+    post = store.posts_by_ids([post_id]).get(post_id)
+    if post is None or post.account.casefold() not in {a.casefold() for a in pair.executive}:
+        return None
+    found = store.findings(pair.name, report_model(store, cfg, pair).model_id,
+                           since=post.created_at,
+                           until=post.created_at + timedelta(seconds=1))
+    for s in found:
+        if s.post.post_id == post_id:
+            return ReportItem(current_class(s.finding), s.post, s.nearest)
+    return None
 
 
 @dataclass(frozen=True)
@@ -72,7 +94,7 @@ class PairSummary:
 def pair_summary(store: Store, cfg: MonitorConfig, pair: PairConfig,
                  since: datetime) -> PairSummary:
     stored = store.findings(pair.name, report_model(store, cfg, pair).model_id, since=since)
-    stats = totals([s.finding for s in stored])
+    stats = totals([current_class(s.finding) for s in stored])
     history = alert_history(store, pair.name, limit=0)
     status = history.state["status"] if history.state else None
     return PairSummary(pair, stats.posts, stats.overlap_rate, stats.counts, status)
@@ -80,7 +102,7 @@ def pair_summary(store: Store, cfg: MonitorConfig, pair: PairConfig,
 
 @dataclass(frozen=True)
 class FlaggedPage:
-    items: list[StoredFinding]
+    items: list[ReportItem]
     total: int
     page: int
     pages: int
@@ -93,10 +115,12 @@ def flagged(store: Store, cfg: MonitorConfig, pair: PairConfig, p: Period, wante
     classes = FLAGGED if wanted == "flagged" else tuple(
         c for c in PostClass if c.value == wanted)
     if not classes:
-        raise UsageError(f"class {wanted!r}: use flagged, echo, overlap or off-line")
+        raise UsageError(f"class {wanted!r}: use flagged or a class ("
+                         f"{', '.join(c.value for c in PostClass)})")
     stored = store.findings(pair.name, report_model(store, cfg, pair).model_id, since=p.since,
                             until=p.until)
-    items = [s for s in reversed(stored) if s.finding.post_class in classes]
+    current = [ReportItem(current_class(s.finding), s.post, s.nearest) for s in stored]
+    items = [i for i in reversed(current) if i.finding.post_class in classes]
     pages = max(1, -(-len(items) // per_page))
     page = min(max(1, page), pages)
     return FlaggedPage(items[(page - 1) * per_page:page * per_page], len(items), page, pages,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,10 +27,14 @@ if TYPE_CHECKING:
 
 
 def _parse_day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"--date {text!r}: use a date such as 2026-11-23.") from None
+    from monitor.timeparse import parse_day
+
+    return parse_day(text, what="--date")
+
+
+# What `digest -o FILE` writes, by the file's extension.
+DIGEST_SUFFIXES = {".eml": "the whole email", ".html": "its HTML part", ".htm": "its HTML part",
+                   ".txt": "its plain-text part"}
 
 
 @click.command()
@@ -56,6 +60,9 @@ def digest(ctx: click.Context, pair_name: str | None, day_text: str | None, send
 
     if send and output:
         raise UsageError("use --send or -o FILE, not both")
+    if output and Path(output).suffix.lower() not in DIGEST_SUFFIXES:
+        raise UsageError(f"-o {output}: the digest is written as .eml (the whole email), .html "
+                         "or .txt; name the file with one of these extensions.")
     cfg = _config(ctx)
     pairs = [cfg.pair(pair_name)] if pair_name else cfg.pairs
     if not pairs:
@@ -96,8 +103,10 @@ def _write(digests: Sequence[DigestEmail], path: Path, sender: str, now: datetim
         content = d.html
     elif suffix == ".txt":
         content = d.text
-    else:
+    elif suffix == ".eml":
         content = d.message(sender, now).payload
+    else:  # checked before anything was built; kept so a new suffix cannot slip through
+        raise UsageError(f"-o {path}: use .eml, .html or .txt")
     path.write_text(content, encoding="utf-8")
     click.echo(f"Wrote {path}: {d.subject}")
 
@@ -155,24 +164,11 @@ def run(ctx: click.Context) -> None:
 
 def _parse_until(text: str, cfg: MonitorConfig, now: datetime) -> datetime:
     """A duration from now (7d), a date (local midnight) or a date and time (local)."""
-    from monitor.config import parse_duration
     from monitor.notify.digest import local_zone
+    from monitor.timeparse import future, parse_moment
 
-    tz = local_zone(cfg)
-    try:
-        return now + timedelta(seconds=parse_duration(text, what="--until"))
-    except ConfigError:
-        pass
-    try:
-        return datetime.combine(date.fromisoformat(text.strip()), time(0), tz)
-    except ValueError:
-        pass
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise UsageError(f"--until {text!r}: use a date (2026-12-01), a date and time "
-                         "(2026-12-01T09:00) or a duration (7d).") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+    syntax = future(local_zone(cfg), cfg.schedule.timezone)
+    return parse_moment(text, now, what="--until", syntax=syntax)
 
 
 @click.command()

@@ -7,11 +7,15 @@ kept out of `repr`, logs and messages.
 
 from __future__ import annotations
 
+import difflib
+import io
 import os
+import re
 import tomllib
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -23,9 +27,13 @@ from pydantic import (
     model_validator,
 )
 
+from monitor import timeparse
 from monitor.errors import ConfigError, UsageError
+from monitor.limits import MAX_CONFIG_BYTES
 
 DEFAULT_CONFIG_NAME = "monitor.toml"
+INGEST_EVERY_MAX = timedelta(days=30)
+REPEAT_MAX = timedelta(days=366)
 SECRET_ENV = ("X_BEARER_TOKEN", "MONITOR_SMTP_PASSWORD", "MONITOR_WEBHOOK_URL",
               "MONITOR_DASHBOARD_TOKEN")
 
@@ -56,15 +64,78 @@ DEFAULT_OFFLIMITS: dict[str, list[str]] = {
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # inf and nan are valid TOML floats, and no setting means either.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+# X usernames: ASCII letters, digits and _ (older exports carry up to 50 characters).
+_USERNAME = re.compile(r"[A-Za-z0-9_]{1,50}", re.ASCII)
+# A plain address: no space, no control character (a line break would forge headers).
+_ADDRESS = re.compile(r"[^\s@<>,;\x00-\x1f\x7f]{1,64}@[^\s@<>,;\x00-\x1f\x7f]{1,190}")
+_NAME_CHARS = re.compile(r"[^\x00-\x1f\x7f]{1,100}")
+# The database backends the monitor supports, with or without an explicit driver.
+_DB_SCHEME = re.compile(r"(sqlite|postgresql|postgres)(\+[a-z0-9_]+)?://", re.ASCII)
+
+
+def _address(value: str) -> str:
+    value = value.strip()
+    if not _ADDRESS.fullmatch(value):
+        raise ValueError(f"{value[:80]!r} is not an email address (name@example.com)")
+    return value
+
+
+def check_database_url(url: str, *, where: str) -> None:
+    """Refuse what cannot be the monitor's database, before anything connects: another
+    backend, a malformed URL, or an in-memory SQLite database (it vanishes with the process,
+    so an import would report posts stored and leave nothing)."""
+    if not isinstance(url, str) or not _DB_SCHEME.match(url.strip()):
+        raise ConfigError(f"{where}: database url {str(url)[:80]!r} is not a SQLite or "
+                          "PostgreSQL URL; use e.g. sqlite:///monitor.db or "
+                          "postgresql+psycopg://user@host/db.")
+    url = url.strip()
+    if url.startswith("sqlite"):
+        path = url.split("://", 1)[1].removeprefix("/").split("?", 1)[0]
+        query = url.split("?", 1)[1] if "?" in url else ""
+        if path in ("", ":memory:") or path.startswith("file::memory:") or \
+                "mode=memory" in query:
+            raise ConfigError(f"{where}: database url {url!r} is an in-memory SQLite database, "
+                              "which is gone when the command ends (nothing would be kept). "
+                              "Name a file: sqlite:///monitor.db.")
+    elif not re.fullmatch(r"[^\s]+://[^\s/]*(/[^\s]*)?", url):
+        raise ConfigError(f"{where}: database url is malformed (spaces or no host part); use "
+                          "e.g. postgresql+psycopg://user@host/db.")
+
+
+def check_base_url(url: str, *, where: str) -> str:
+    """An http(s) URL with a host (and maybe a port and path), or ConfigError."""
+    try:
+        parts = urlsplit(url.strip())
+        port_ok = parts.port is None or 0 < parts.port < 65536
+    except ValueError:
+        port_ok = False
+        parts = urlsplit("")
+    if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok or \
+            any(ch.isspace() for ch in url.strip()):
+        raise ConfigError(f"{where} {url[:80]!r} is not an http(s) URL; use e.g. "
+                          "https://api.x.com (or the emulator's http://127.0.0.1:8999).")
+    return url.strip()
 
 
 class DatabaseConfig(_Strict):
     url: str = "sqlite:///monitor.db"
 
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        try:
+            check_database_url(value, where="url")
+        except ConfigError as exc:
+            raise ValueError(str(exc).removeprefix("url: ")) from None
+        return value.strip()
+
 
 class ModelConfig(_Strict):
-    name: str = "default"
+    name: str = Field("default", min_length=1, max_length=500)
     batch_size: int = Field(64, ge=1, le=4096)
 
 
@@ -75,22 +146,30 @@ class AnalysisConfig(_Strict):
     offline_threshold: float | None = Field(None, ge=-1, le=1)
     offlimits_threshold: float | None = Field(None, ge=-1, le=1)
     reference_days: int = Field(90, ge=7, le=3650)
-    drift_baseline_days: int = Field(56, ge=7)
-    drift_window_days: int = Field(7, ge=1)
+    drift_baseline_days: int = Field(56, ge=7, le=3650)
+    drift_window_days: int = Field(7, ge=1, le=365)
     drift_alpha: float = Field(0.01, gt=0, lt=0.5)
 
 
 class PairConfig(_Strict):
-    name: str = Field(min_length=1)
-    executive: list[str] = Field(min_length=1)
-    corporate: list[str] = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=100)
+    executive: list[str] = Field(min_length=1, max_length=100)
+    corporate: list[str] = Field(min_length=1, max_length=100)
     lag_days: float | None = Field(None, gt=0, le=60)
     overlap_threshold: float | None = Field(None, ge=-1, le=1)
     lexical_threshold: float | None = Field(None, ge=0, le=1)
     offline_threshold: float | None = Field(None, ge=-1, le=1)
     offlimits_threshold: float | None = Field(None, ge=-1, le=1)
     offlimits: dict[str, list[str]] | None = None
-    recipients: list[str] | None = None
+    recipients: list[str] | None = Field(None, max_length=1000)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _NAME_CHARS.fullmatch(value) or not value.strip():
+            raise ValueError(f"{value[:100]!r}: a pair name is 1 to 100 characters, with no "
+                             "control character")
+        return value
 
     @field_validator("executive", "corporate")
     @classmethod
@@ -98,10 +177,33 @@ class PairConfig(_Strict):
         cleaned = []
         for name in value:
             name = name.strip().removeprefix("@")
-            if not name or not all(ch.isalnum() or ch == "_" for ch in name) or len(name) > 50:
-                raise ValueError(f"{name!r} is not an X username (letters, digits and _ only)")
+            if not _USERNAME.fullmatch(name):
+                raise ValueError(f"{name[:60]!r} is not an X username (1 to 50 ASCII letters, "
+                                 "digits and _)")
             cleaned.append(name)
         return cleaned
+
+    @field_validator("recipients")
+    @classmethod
+    def _recipients(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else [_address(v) for v in value]
+
+    @field_validator("offlimits")
+    @classmethod
+    def _topics(cls, value: dict[str, list[str]] | None) -> dict[str, list[str]] | None:
+        if value is None:
+            return None
+        if len(value) > 100:
+            raise ValueError("at most 100 off-limits topics")
+        for topic, phrases in value.items():
+            if not _NAME_CHARS.fullmatch(topic):
+                raise ValueError(f"topic {topic[:100]!r}: 1 to 100 characters, no control "
+                                 "character")
+            if not phrases or len(phrases) > 200 or not all(
+                    isinstance(p, str) and 0 < len(p.strip()) <= 2000 for p in phrases):
+                raise ValueError(f"topic {topic!r}: give 1 to 200 example phrases of at most "
+                                 "2,000 characters")
+        return value
 
     @property
     def accounts(self) -> list[str]:
@@ -114,11 +216,19 @@ class PairConfig(_Strict):
 class XConfig(_Strict):
     api_base_url: str = "https://api.x.com"
     backfill_days: int = Field(30, ge=1, le=3650)
-    timeout_s: float = Field(30.0, gt=0)
-    max_rate_limit_wait_s: float = Field(900.0, ge=0)
+    timeout_s: float = Field(30.0, gt=0, le=3600)
+    max_rate_limit_wait_s: float = Field(900.0, ge=0, le=86400)
     max_retries: int = Field(5, ge=0, le=20)
-    price_per_read: float = Field(0.005, ge=0)
-    monthly_read_cap: int | None = Field(None, ge=0)
+    price_per_read: float = Field(0.005, ge=0, le=1000)
+    monthly_read_cap: int | None = Field(None, ge=0, le=10**12)
+
+    @field_validator("api_base_url")
+    @classmethod
+    def _base(cls, value: str) -> str:
+        try:
+            return check_base_url(value, where="")
+        except ConfigError as exc:
+            raise ValueError(str(exc).strip()) from None
 
 
 class ScheduleConfig(_Strict):
@@ -141,7 +251,7 @@ class ScheduleConfig(_Strict):
     @field_validator("ingest_every")
     @classmethod
     def _every(cls, value: str) -> str:
-        _check_duration(value)
+        _check_duration(value, maximum=INGEST_EVERY_MAX)
         return value
 
     @field_validator("digest_at")
@@ -157,28 +267,38 @@ class ScheduleConfig(_Strict):
 
 
 class EmailConfig(_Strict):
-    smtp_host: str = "localhost"
+    smtp_host: str = Field("localhost", pattern=r"^[A-Za-z0-9_.:\[\]-]{1,253}$")
     smtp_port: int = Field(587, ge=1, le=65535)
     security: Literal["starttls", "ssl", "none"] = "starttls"
-    username: str | None = None
+    username: str | None = Field(None, max_length=320, pattern=r"^[^\x00-\x1f\x7f]*$")
     sender: str = "monitor@localhost"
-    recipients: list[str] = Field(default_factory=list)
+    recipients: list[str] = Field(default_factory=list, max_length=1000)
     send_when_empty: bool = False
-    timeout_s: float = Field(30.0, gt=0)
+    timeout_s: float = Field(30.0, gt=0, le=3600)
+
+    @field_validator("sender")
+    @classmethod
+    def _sender(cls, value: str) -> str:
+        return _address(value)
+
+    @field_validator("recipients")
+    @classmethod
+    def _recipients(cls, value: list[str]) -> list[str]:
+        return [_address(v) for v in value]
 
 
 class AlertsConfig(_Strict):
-    window_days: int = Field(7, ge=1)
+    window_days: int = Field(7, ge=1, le=365)
     threshold: float = Field(0.30, gt=0, le=1)
     recover_threshold: float | None = Field(None, gt=0, le=1)
-    for_evaluations: int = Field(2, ge=1)
+    for_evaluations: int = Field(2, ge=1, le=1000)
     repeat_interval: str = "24h"
-    min_posts: int = Field(5, ge=1)
+    min_posts: int = Field(5, ge=1, le=100_000)
 
     @field_validator("repeat_interval")
     @classmethod
     def _repeat(cls, value: str) -> str:
-        _check_duration(value)
+        _check_duration(value, maximum=REPEAT_MAX)
         return value
 
     @model_validator(mode="after")
@@ -230,8 +350,13 @@ class MonitorConfig(_Strict):
                           f"(pairs: {known}). Check --pair or the [[pairs]] tables.")
 
     def database_url(self) -> str:
-        """The database URL, with a relative SQLite path resolved against the config's folder."""
-        url = os.environ.get("MONITOR_DATABASE_URL") or self.database.url
+        """The database URL, with a relative SQLite path resolved against the config's folder.
+        Raises ConfigError for a URL that cannot be the monitor's database."""
+        env = os.environ.get("MONITOR_DATABASE_URL")
+        url = env or self.database.url
+        check_database_url(url, where="MONITOR_DATABASE_URL" if env else
+                           f"{self.source or 'the configuration'}: [database] url")
+        url = url.strip()
         prefix = "sqlite:///"
         if url.startswith(prefix) and not url.startswith("sqlite:////"):
             path = url[len(prefix):]
@@ -241,7 +366,10 @@ class MonitorConfig(_Strict):
         return url
 
     def x_api_base_url(self) -> str:
-        return os.environ.get("MONITOR_X_API_BASE_URL") or self.x.api_base_url
+        env = os.environ.get("MONITOR_X_API_BASE_URL")
+        if env:
+            return check_base_url(env, where="MONITOR_X_API_BASE_URL")
+        return self.x.api_base_url
 
 
 def find_config_path(explicit: str | os.PathLike[str] | None) -> Path | None:
@@ -270,13 +398,33 @@ def load_config(explicit: str | os.PathLike[str] | None = None, *,
     if not path.is_file():
         raise ConfigError(f"configuration file {path} does not exist. Check --config or "
                           "MONITOR_CONFIG.")
+    text = _read_text(path, what="configuration file")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}. Fix the syntax and try again.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc}).") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid TOML: tables or arrays nested too deeply (no "
+                          "setting nests more than three levels).") from None
     return parse_config(raw, source=str(path))
+
+
+def _read_text(path: Path, *, what: str) -> str:
+    """A small UTF-8 file (the config or its .env), or ConfigError naming the line at fault."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{path}: the {what} is {size:,} bytes, more than any real one "
+                              f"(at most {MAX_CONFIG_BYTES:,}); is it the right file?")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: the {what} cannot be read ({exc.strerror or exc}).") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}: line {line}: the {what} is not valid UTF-8 (byte "
+                          f"0x{data[exc.start]:02x}); save it as UTF-8.") from None
 
 
 def parse_config(raw: dict[str, Any], *, source: str = "<config>") -> MonitorConfig:
@@ -284,15 +432,57 @@ def parse_config(raw: dict[str, Any], *, source: str = "<config>") -> MonitorCon
     load_dotenv_beside(source)
     try:
         return MonitorConfig.model_validate({**raw, "source": source})
+    except RecursionError:
+        raise ConfigError(f"{source}: invalid configuration: values nested too deeply.") from None
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
             key = _dotted(err["loc"], raw)
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
-                msg = "unknown setting (check its spelling; secrets belong in the environment)"
+                msg = "unknown setting" + (_did_you_mean(err["loc"]) or (
+                    " (check its spelling; secrets belong in the environment)"))
+            msg = msg.rstrip(".") + _share_hint(err)
             problems.append(f"{key}: {msg}")
         raise ConfigError(f"{source}: invalid configuration: " + "; ".join(problems)) from None
+
+
+def _did_you_mean(loc: tuple[int | str, ...]) -> str:
+    """`, did you mean `threshold`?` for a misspelt key, from the keys valid where it is."""
+    model: Any = MonitorConfig
+    for item in loc[:-1]:
+        if isinstance(item, int):
+            continue
+        field = getattr(model, "model_fields", {}).get(item)
+        if field is None:
+            return ""
+        model = _model_of(field.annotation)
+        if model is None:
+            return ""
+    known = [k for k in getattr(model, "model_fields", {}) if k != "source"]
+    close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+    return f"; did you mean `{close[0]}`?" if close else ""
+
+
+def _model_of(annotation: Any) -> Any:
+    """The pydantic model inside an annotation such as `PairConfig`, `list[PairConfig]`."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _share_hint(err: Any) -> str:
+    """`threshold = 30` means 30 %: say to write 0.30."""
+    value = err.get("input")
+    ctx = err.get("ctx") or {}
+    if err["type"] in ("less_than_equal", "less_than") and ctx.get(
+            "le", ctx.get("lt")) == 1 and isinstance(value, int | float) and 1 < value <= 100:
+        return f" (a share, not a percentage: write {value / 100:.2f} for {value:g} %)"
+    return ""
 
 
 def _dotted(loc: tuple[int | str, ...], raw: dict[str, Any]) -> str:
@@ -321,7 +511,12 @@ def load_dotenv_beside(source: str) -> None:
     if env_file.is_file():
         from dotenv import load_dotenv
 
-        load_dotenv(env_file, override=False)
+        # Read (and check) it ourselves: python-dotenv would raise UnicodeDecodeError.
+        text = _read_text(env_file, what=".env file")
+        if "\x00" in text:
+            raise ConfigError(f"{env_file}: the .env file holds a NUL character; save it as "
+                              "plain UTF-8 text.")
+        load_dotenv(stream=io.StringIO(text), override=False)
 
 
 def load_secrets() -> Secrets:
@@ -338,39 +533,18 @@ def load_secrets() -> Secrets:
     )
 
 
-def _check_duration(text: str) -> None:
+def _check_duration(text: str, *, maximum: timedelta) -> None:
     try:
-        parse_duration(text)
-    except ConfigError:
-        raise ValueError(f"{text!r} is not a duration; use a number and a unit, e.g. 90s, "
-                         "30m, 24h, 7d") from None
+        timeparse.parse_duration(text, what="", maximum=maximum, error=ConfigError)
+    except ConfigError as exc:
+        raise ValueError(str(exc).strip()) from None
 
 
 def parse_duration(text: str, *, what: str = "duration") -> float:
-    """'30m', '24h', '7d', '90s', '2w' -> seconds."""
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-    text = text.strip().lower()
-    if len(text) >= 2 and text[-1] in units:
-        try:
-            value = float(text[:-1])
-        except ValueError:
-            value = -1
-        if value > 0:
-            return value * units[text[-1]]
-    raise ConfigError(f"{what} {text!r} is not a duration: use a number and a unit, e.g. "
-                      "90s, 30m, 24h, 7d or 2w.")
+    """A validated duration setting ('30m', '24h', '7d', '90s', '2w') -> seconds."""
+    return timeparse.parse_duration(text, what=what, error=ConfigError).total_seconds()
 
 
 def parse_moment(text: str, now: datetime, *, what: str) -> datetime:
     """'90d', '12w' back from now, or an ISO date/time (UTC unless it says otherwise)."""
-    text = text.strip()
-    try:
-        return now - timedelta(seconds=parse_duration(text, what=what))
-    except ConfigError:
-        pass
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(f"{what} {text!r}: use a duration such as 90d or 12w, or a date such "
-                         "as 2026-09-01.") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return timeparse.parse_moment(text, now, what=what, error=UsageError)

@@ -40,15 +40,17 @@ FALLBACK = {"overlap": 0.75, "lexical": 0.6, "offline": -1.0, "offlimits": 0.5}
 
 # -- import ------------------------------------------------------------------------------------
 
-def import_jsonl(store: Store, path: str | Path) -> ImportResult:
-    """Import a JSONL file in one transaction (all posts, or none if any line is bad)."""
-    posts = read_jsonl(path)
+def import_jsonl(store: Store, path: str | Path, *, now: datetime | None = None) -> ImportResult:
+    """Import a JSONL file in one transaction (all posts, or none if any line is bad); post
+    dates must lie between X's launch and a day after `now` (default: the clock)."""
+    posts = read_jsonl(path, now=now)
     return store.import_posts(posts, source="jsonl")
 
 
-def import_archive(store: Store, path: str | Path, account: str | None) -> ImportResult:
+def import_archive(store: Store, path: str | Path, account: str | None, *,
+                   now: datetime | None = None) -> ImportResult:
     """Import an X archive export (zip, folder or tweets.js) in one transaction."""
-    contents = read_archive(path, account)
+    contents = read_archive(path, account, now=now)
     return store.import_posts(contents.posts, source="archive")
 
 
@@ -251,6 +253,9 @@ def build_report(store: Store, cfg: MonitorConfig, pair: PairConfig, *,
     """Gather a pair's stored findings into a report. Needs no model: vectors are cached."""
     model = model_id_for(cfg.model.name)
     now = now or datetime.now(UTC)
+    if since is not None and until is not None and since >= until:
+        raise UsageError(f"the period starts ({since:%Y-%m-%d %H:%M} UTC) after it ends "
+                         f"({until:%Y-%m-%d %H:%M} UTC): give --since before --until.")
     first, last = store.time_range(pair.accounts)
     start = since or first or now
     end = until or max(now, (last or now) + timedelta(seconds=1))

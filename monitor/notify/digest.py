@@ -25,7 +25,7 @@ from monitor.models import PostClass
 from monitor.notify.alerts import AlertState, AlertStatus
 from monitor.notify.email import build_email
 from monitor.report.model import PairReport, ReportItem
-from monitor.report.render import highlight, post_url
+from monitor.report.render import highlight, post_url, shown
 from monitor.store import Store
 from monitor.store import notify_repo as repo
 from monitor.store.notify_repo import OutboxMessage, Silence, StoredAlertEvent
@@ -282,9 +282,11 @@ def _environment() -> Any:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
     # Autoescape by template name: on for .html.j2, off for the plain-text .txt.j2.
+    # `shown`: every printed value has its direction controls shown as markers (monitor.bidi).
     env = Environment(loader=FileSystemLoader(_TEMPLATES), undefined=StrictUndefined,
                       autoescape=select_autoescape(["html.j2", "html"], default=False),
-                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                      finalize=shown)
     env.filters["pct"] = pct
     env.filters["num"] = lambda v, d=2: "n/a" if v is None else f"{v:.{d}f}"
     env.filters["highlight"] = highlight

@@ -27,12 +27,13 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from monitor import pipeline
-from monitor.config import MonitorConfig, PairConfig, parse_moment
+from monitor.config import MonitorConfig, PairConfig
 from monitor.embed.encoder import Encoder
 from monitor.errors import ConfigError, MonitorError, UsageError
 from monitor.models import PostClass
 from monitor.report.render import FORMATS, html_context, render, template_environment
 from monitor.store import Store
+from monitor.timeparse import AT, parse_moment
 from monitor.web import data
 from monitor.web.auth import (
     LOGIN_PATH,
@@ -169,7 +170,7 @@ class Dashboard:
 
     def _check(self, pair: PairConfig, draft: str, at_text: str) -> Response:
         try:
-            at = parse_moment(at_text, self.clock(), what="at") if at_text else None
+            at = parse_moment(at_text, self.clock(), what="at", syntax=AT) if at_text else None
             result = pipeline.check_draft(self.store, self.cfg, pair, self.encoder(), draft,
                                           now=at)
         except UsageError as exc:

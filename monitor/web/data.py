@@ -8,13 +8,14 @@ from datetime import datetime
 from typing import Any
 
 from monitor.analysis.rates import totals
-from monitor.config import MonitorConfig, PairConfig, parse_moment
+from monitor.config import MonitorConfig, PairConfig
 from monitor.embed.encoder import model_id_for
 from monitor.errors import MonitorError, UsageError
 from monitor.models import PostClass
 from monitor.report.render import AlertPeriod, alert_periods
 from monitor.store import Store
 from monitor.store.repository import StoredFinding
+from monitor.timeparse import SINCE, UNTIL, parse_moment
 
 log = logging.getLogger(__name__)
 DEFAULT_SINCE = "90d"
@@ -32,8 +33,13 @@ class Period:
 def period(query: dict[str, str], now: datetime) -> Period:
     since_text = query.get("since") or DEFAULT_SINCE
     until_text = query.get("until") or ""
-    until = parse_moment(until_text, now, what="until") if until_text else None
-    return Period(since_text, until_text, parse_moment(since_text, now, what="since"), until)
+    # The one bounded parser: ?since=1e400d is a 400 that says what is accepted, never a 500.
+    until = parse_moment(until_text, now, what="until", syntax=UNTIL) if until_text else None
+    since = parse_moment(since_text, now, what="since", syntax=SINCE)
+    if until is not None and since >= until:
+        raise UsageError(f"since {since_text!r} is not before until {until_text!r}: give a "
+                         "start before the end.")
+    return Period(since_text, until_text, since, until)
 
 
 @dataclass(frozen=True)

@@ -86,7 +86,10 @@ def digest(ctx: click.Context, pair_name: str | None, day_text: str | None, send
         queued = queue_digests(store, cfg, digests, now,
                                send_when_empty=cfg.email.send_when_empty)
         report = _deliver_now(cfg, store)
-        _report_sent(store, queued, report, day)
+        waiting = _report_sent(store, queued, report, day)
+    if waiting and not report.failed:
+        raise DeliveryError(f"{len(waiting)} digest(s) not delivered by this command: they "
+                            "wait in the outbox (`monitor status` shows them).")
     if report.failed:
         raise DeliveryError(f"{report.errors[0]} {len(report.failed)} message(s) wait in the "
                             "outbox: `monitor run` retries them, or run this command again "
@@ -114,30 +117,62 @@ def _write(digests: Sequence[DigestEmail], path: Path, sender: str, now: datetim
 def _deliver_now(cfg: MonitorConfig, store: Store) -> DeliveryReport:
     """Deliver everything queued, now, whatever its backoff (the user asks for it)."""
     from monitor.config import load_secrets
-    from monitor.notify.outbox import deliver_pending, transports_for
+    from monitor.notify.outbox import addressing_for, deliver_pending, transports_for
 
     return deliver_pending(store, transports_for(cfg, load_secrets()),
-                           lambda: datetime.now(UTC), ignore_backoff=True)
+                           lambda: datetime.now(UTC), ignore_backoff=True,
+                           addressing=addressing_for(cfg))
 
 
 def _report_sent(store: Store, queued: Sequence[QueuedDigest], report: DeliveryReport,
-                 day: date) -> None:
+                 day: date) -> list[str]:
+    """Say what happened to each digest (and to the other messages this pass delivered); the
+    addresses printed are the envelope recipients really used. Returns the digests that were
+    neither sent now nor before (still waiting), for the exit code."""
     from monitor.store.notify_repo import outbox_entry
 
+    waiting: list[str] = []
+    ours = {q.digest.key for q in queued}
     for q in queued:
         d = q.digest
         names = ", ".join(p.pair for p in d.pairs)
+        what = f"the digest of {day.isoformat()} for {names}"
         if q.outcome == "empty":
             click.echo(f"Nothing to send for {names}: no executive post on {day.isoformat()} "
                        "(set [email] send_when_empty = true to send empty digests).")
-        elif d.key in report.sent:
-            click.echo(f"Sent the digest of {day.isoformat()} for {names} to "
-                       f"{', '.join(d.recipients)}: {d.subject}")
+            continue
+        if q.outcome == "re-addressed":
+            click.echo(f"Note: {what} was waiting in the outbox for "
+                       f"{', '.join(q.previous) or 'nobody'}; it now goes to "
+                       f"{', '.join(d.recipients)}, as the configuration says.")
+        if d.key in report.sent:
+            click.echo(f"Sent {what} to {', '.join(report.sent_to.get(d.key, ()))}: "
+                       f"{d.subject}")
+        elif d.key in report.superseded:
+            click.echo(f"Not sent: {what}: {report.superseded[d.key]}.")
+        elif d.key in report.busy:
+            busy = report.busy[d.key]
+            when = f"{busy.until:%Y-%m-%d %H:%M} UTC" if busy.until else "its claim ends"
+            click.echo(f"Not sent now: {what} is claimed by another process ({busy.holder}) "
+                       f"that is delivering it; if it does not, it is retried at {when} "
+                       "(by `monitor run`, or run this command again then).")
+            waiting.append(d.key)
         else:
             entry = outbox_entry(store, d.key)
             if entry is not None and entry.sent_at is not None:
-                click.echo(f"The digest of {day.isoformat()} for {names} was already sent at "
-                           f"{entry.sent_at:%Y-%m-%d %H:%M} UTC; it is not sent twice.")
+                click.echo(f"{what[0].upper()}{what[1:]} was already sent at "
+                           f"{entry.sent_at:%Y-%m-%d %H:%M} UTC to "
+                           f"{', '.join(entry.recipients)}; it is not sent twice.")
+            elif d.key not in report.failed:
+                waiting.append(d.key)
+    for key in report.sent:
+        if key not in ours:
+            click.echo(f"Also delivered from the outbox: {key} to "
+                       f"{', '.join(report.sent_to.get(key, ())) or 'the webhook'}.")
+    for key, reason in report.superseded.items():
+        if key not in ours:
+            click.echo(f"Not sent from the outbox: {key}: {reason}.")
+    return waiting
 
 
 @click.command()

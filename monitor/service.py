@@ -37,7 +37,7 @@ from monitor.analysis.rates import totals
 from monitor.config import MonitorConfig, PairConfig, Secrets, load_config, load_secrets
 from monitor.config import parse_duration as _duration
 from monitor.embed import Encoder, make_encoder, model_id_for
-from monitor.errors import ConfigError, MonitorError
+from monitor.errors import ConfigError, MonitorError, StoreError
 from monitor.notify import alerts
 from monitor.notify.digest import (
     DigestEmail,
@@ -53,6 +53,7 @@ from monitor.notify.outbox import (
     Clock,
     DeliveryReport,
     Transport,
+    addressing_for,
     alert_messages,
     deliver_pending,
     transports_for,
@@ -67,6 +68,7 @@ log = logging.getLogger(__name__)
 DIGEST_GRACE_S = 12 * 3600  # a digest missed while the service was down is still sent
 JOB_GRACE_S = 3600
 _STOPPING = threading.Event()
+_RUN_NOW = threading.Event()  # SIGUSR1: run every pair job, then the digest, now
 _RUNTIMES: dict[str, Runtime] = {}
 
 
@@ -183,7 +185,8 @@ def build_digests(store: Store, cfg: MonitorConfig, day: date, *,
 
 
 def deliver(rt: Runtime, *, ignore_backoff: bool = False) -> DeliveryReport:
-    return deliver_pending(rt.store, rt.transports, rt.clock, ignore_backoff=ignore_backoff)
+    return deliver_pending(rt.store, rt.transports, rt.clock, ignore_backoff=ignore_backoff,
+                           addressing=addressing_for(rt.cfg))
 
 
 # -- jobs (module level, named by text in the job store) ---------------------------------------
@@ -269,13 +272,20 @@ def run_service(config_path: str) -> None:
     from apscheduler.executors.pool import ThreadPoolExecutor
     from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
     from apscheduler.schedulers.blocking import BlockingScheduler
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from monitor.embed.encoder import check_model_name
 
     cfg = load_config(config_path)
     tz = local_zone(cfg)
     every = _duration(cfg.schedule.ingest_every, what="[schedule] ingest_every")
     hour, minute, second = digest_time(cfg)
+    # Configuration errors are said now (exit 2), not by every job's log line later.
+    check_model_name(cfg.model.name)
+    cfg.x_api_base_url()
     with service_lock(cfg.database_url()), open_runtime(config_path, cfg=cfg) as rt:
         _STOPPING.clear()
+        _RUN_NOW.clear()
         scheduler = BlockingScheduler(
             timezone=tz,
             jobstores={"default": SQLAlchemyJobStore(engine=rt.store.engine)},
@@ -296,18 +306,28 @@ def run_service(config_path: str) -> None:
                                                       (hour, minute, second)),
                                EVENT_SCHEDULER_STARTED)
         done = threading.Event()
-        previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+        previous = {sig: signal.getsignal(sig)
+                    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1)}
         stopper = _install_stop(scheduler, done)
+        runner = _install_run_now(scheduler, cfg, done)
         log.info("service started for %d pair(s) on %s: ingest every %s, digest at %s %s",
                  len(cfg.pairs), display_url(cfg.database_url()), cfg.schedule.ingest_every,
                  cfg.schedule.digest_at, cfg.schedule.timezone)
         try:
             if not _STOPPING.is_set():
-                scheduler.start()  # blocks until the stopper shuts it down
+                try:
+                    scheduler.start()  # blocks until the stopper shuts it down
+                except SQLAlchemyError as exc:  # the job store's table: a full disk...
+                    raise StoreError(f"cannot open the service's job store on "
+                                     f"{display_url(cfg.database_url())}: "
+                                     f"{type(exc).__name__}: {_first_line(exc)}. Check that "
+                                     "the database is reachable and writable.") from None
         finally:
             done.set()
             _STOPPING.set()
+            _RUN_NOW.set()  # wakes the run-now thread so it can end
             stopper.join()
+            runner.join()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
     log.info("service stopped")
@@ -342,6 +362,44 @@ def _on_started(scheduler: Any, cfg: MonitorConfig, config_path: str,
     scheduler.add_job("monitor.service:run_digest_job", trigger, args=(config_path,),
                       id="digest", name="daily digest", replace_existing=True,
                       misfire_grace_time=DIGEST_GRACE_S)
+
+
+def _first_line(exc: BaseException) -> str:
+    cause = getattr(exc, "orig", None) or exc
+    return (str(cause).strip().splitlines() or [""])[0]
+
+
+def _install_run_now(scheduler: Any, cfg: MonitorConfig,
+                     done: threading.Event) -> threading.Thread:
+    """SIGUSR1 runs every pair job now, then the digest job (of the previous day, sent once
+    as always): for an operator who just fixed a setting, and for tests, which then wait on
+    what they trigger instead of on the wall clock. The jobs share one worker, queued in that
+    order, so the digest always sees the analysis of the same signal."""
+    def run_now() -> None:
+        while True:
+            _RUN_NOW.wait()
+            _RUN_NOW.clear()
+            if done.is_set() or _STOPPING.is_set():
+                return
+            if not scheduler.running:
+                continue
+            now = datetime.now(scheduler.timezone)
+            try:
+                for pair in cfg.pairs:
+                    scheduler.modify_job(f"pair:{pair.name}", next_run_time=now)
+                # A millisecond later: due after the pairs, so queued behind them.
+                scheduler.modify_job("digest", next_run_time=now + timedelta(milliseconds=1))
+            except Exception:
+                log.exception("SIGUSR1: could not schedule the jobs now")
+
+    def on_signal(signum: int, _frame: object) -> None:
+        log.info("SIGUSR1 received: running every pair job, then the digest, now")
+        _RUN_NOW.set()
+
+    signal.signal(signal.SIGUSR1, on_signal)
+    thread = threading.Thread(target=run_now, name="monitor-run-now", daemon=True)
+    thread.start()
+    return thread
 
 
 def _install_stop(scheduler: Any, done: threading.Event) -> threading.Thread:

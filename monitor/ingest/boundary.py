@@ -38,7 +38,7 @@ _USERNAME = re.compile(rf"[A-Za-z0-9_]{{1,{MAX_USERNAME_CHARS}}}", re.ASCII)
 _LANG = re.compile(r"[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8}){0,3}", re.ASCII)
 # Lone surrogates (json.loads turns "\ud800" into one; UTF-8 cannot encode it), NUL (PostgreSQL
 # text cannot hold it) and the C0 controls X never puts in a post (tab, LF and CR it does).
-_BAD_CHAR = re.compile(r"[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+BAD_CHAR = re.compile(r"[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _URL_BAD = re.compile(r"[\s\ud800-\udfff\x00-\x1f\x7f]")
 
 
@@ -155,7 +155,7 @@ def optional_username(value: Any, field: str) -> str | None:
 
 def chars(value: str, field: str) -> str:
     """Refuse characters no post holds and no store can keep."""
-    bad = _BAD_CHAR.search(value)
+    bad = BAD_CHAR.search(value)
     if bad:
         code = ord(bad.group())
         kind = "a lone surrogate (half of a broken emoji?)" if 0xD800 <= code <= 0xDFFF else \

@@ -219,12 +219,16 @@ def _alert_line(alert: AlertState | None, silence: Silence | None) -> str:
 @dataclass(frozen=True)
 class QueuedDigest:
     digest: DigestEmail
-    outcome: str  # "queued", "already queued", "empty" or "no recipients"
+    # "queued", "already queued", "re-addressed" (a waiting copy went to `previous`),
+    # "already sent", "empty" or "no recipients"
+    outcome: str
+    previous: tuple[str, ...] = ()
 
 
 def queue_digests(store: Store, cfg: MonitorConfig, digests: Sequence[DigestEmail],
                   now: datetime, *, send_when_empty: bool) -> list[QueuedDigest]:
-    """Put digests in the outbox (once per key); empty ones only with send_when_empty."""
+    """Put digests in the outbox (once per key); empty ones only with send_when_empty. A copy
+    still waiting under the same key is replaced by this build, to today's recipients."""
     out = []
     for d in digests:
         if not d.recipients:
@@ -232,8 +236,8 @@ def queue_digests(store: Store, cfg: MonitorConfig, digests: Sequence[DigestEmai
         elif d.empty and not send_when_empty:
             out.append(QueuedDigest(d, "empty"))
         else:
-            queued = repo.enqueue(store, [d.message(cfg.email.sender, now)], now)[0]
-            out.append(QueuedDigest(d, "queued" if queued else "already queued"))
+            q = repo.queue_latest(store, d.message(cfg.email.sender, now), now)
+            out.append(QueuedDigest(d, q.outcome, q.previous))
     return out
 
 

@@ -222,10 +222,14 @@ def parse_date(value: Any, field: str, parser: Callable[[str], datetime], exampl
         parsed = parser(value)
     except (ValueError, OverflowError):
         raise FieldError(field, f"{_clip(value)!r} is not a date ({example})") from None
-    # Years far from ours cannot be turned into UTC (0001-01-01T00:00+14:00): check first.
-    if not 1900 <= parsed.year <= 2999:
-        raise FieldError(field, f"{_clip(value)!r} is not a plausible post date (posts start "
-                                "on 2006-03-21)")
+    # Years far from ours cannot always be compared in UTC (0001-01-01T00:00+14:00): check the
+    # year first, then the exact range.
+    if parsed.year < 1900:
+        raise FieldError(field, f"{_clip(value)!r} is before X existed (posts start on "
+                                "2006-03-21); fix the date or leave the post out")
+    if parsed.year > 2999:
+        raise FieldError(field, f"{_clip(value)!r} is more than a day in the future; fix the "
+                                "date or leave the post out")
     return moment(parsed, field, now)
 
 

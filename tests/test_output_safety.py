@@ -12,7 +12,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from click.testing import CliRunner
@@ -128,7 +128,8 @@ def test_bidi_in_the_digest_and_terminal(tmp_path: Path, use_encoder: Any,
 class _Checker(HTMLParser):
     """Counts unclosed elements (void elements aside): a valid page closes what it opens."""
 
-    VOID = {"meta", "link", "br", "img", "input", "hr", "wbr", "source", "col"}
+    VOID: ClassVar[set[str]] = {"meta", "link", "br", "img", "input", "hr", "wbr", "source",
+                                "col"}
 
     def __init__(self) -> None:
         super().__init__()

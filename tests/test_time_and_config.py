@@ -5,6 +5,7 @@ exit 2, at once; misspelt keys and `threshold = 30` get a hint."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import threading
 import time
@@ -276,9 +277,8 @@ def test_dashboard_bad_period_is_400_not_500(dashboard: int, query: str) -> None
 
 
 def test_every_parser_error_is_a_monitor_error() -> None:
-    """The property the fuzz test checks at scale, on a few classics."""
+    """The property the fuzz test checks at scale, on a few classics: nothing but a
+    MonitorError (OverflowError and ValueError used to escape)."""
     for text in ("1e308d", "1e309d", "9" * 400 + "s", "0x10d", "٣d", "2026-W01", "--5d"):
-        try:
+        with contextlib.suppress(MonitorError):
             parse_moment(text, NOW, what="--since", syntax=SINCE)
-        except MonitorError:
-            pass

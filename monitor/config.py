@@ -242,9 +242,11 @@ class ScheduleConfig(_Strict):
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
         try:
+            if len(value) > 64:  # a longer "name" is a file name too long for the zone data
+                raise ValueError(value)
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{value!r} is not a time zone; use an IANA name such as "
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            raise ValueError(f"{value[:64]!r} is not a time zone; use an IANA name such as "
                              "Europe/Paris or UTC") from None
         return value
 
@@ -406,6 +408,10 @@ def load_config(explicit: str | os.PathLike[str] | None = None, *,
     except RecursionError:
         raise ConfigError(f"{path}: invalid TOML: tables or arrays nested too deeply (no "
                           "setting nests more than three levels).") from None
+    except ValueError as exc:  # tomllib's int(): a number of more than 4,300 digits
+        raise ConfigError(f"{path}: invalid TOML: a value cannot be read ("
+                          f"{str(exc).split(';')[0][:120]}); no setting needs such a "
+                          "number.") from None
     return parse_config(raw, source=str(path))
 
 

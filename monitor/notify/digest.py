@@ -43,7 +43,7 @@ def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
 def local_zone(cfg: MonitorConfig) -> ZoneInfo:
     try:
         return ZoneInfo(cfg.schedule.timezone)
-    except (ValueError, LookupError):
+    except (ValueError, LookupError, OSError):
         raise ConfigError(f"{cfg.source}: [schedule] timezone {cfg.schedule.timezone!r} is not "
                           "a known time zone: use an IANA name such as Europe/Paris.") from None
 

@@ -306,90 +306,6 @@ def check(ctx: click.Context, draft: str, pair_name: str | None, at_text: str | 
         click.echo("No corporate post within the lag window.")
 
 
-@cli.command()
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.pass_context
-def status(ctx: click.Context, as_json: bool) -> None:
-    """Show what the store holds: posts per account, newest post, ingest state.
-
-    Example: monitor status --json
-    """
-    from monitor.bidi import json_escape
-    from monitor.ingest.collector import cap_note
-    from monitor.store.collection import timeline_caps
-
-    cfg = _config(ctx)
-    with _store(cfg) as store:
-        summaries = store.account_summaries()
-        extra = _status_extras(cfg, store)
-        caps = timeline_caps(store)
-        ignored = store.impossible_dates()
-    if as_json:
-        click.echo(json_escape(json.dumps({
-            "database": _safe_url(cfg.database_url()),
-            "accounts": [{"platform": s.platform, "username": s.username, "posts": s.posts,
-                          "newest": s.newest.isoformat() if s.newest else None,
-                          "oldest": s.oldest.isoformat() if s.oldest else None,
-                          "user_id": s.user_id, "status": s.status, "since_id": s.since_id,
-                          "status_detail": s.status_detail,
-                          "timeline_cap": _cap_json(caps.get(s.username))}
-                         for s in summaries],
-            "posts_with_impossible_dates": ignored, **extra}, ensure_ascii=False, indent=2)))
-        return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=f"Store: {_safe_url(cfg.database_url())}")
-    for col in ("account", "posts", "newest", "status", "since_id"):
-        table.add_column(col)
-    for s in summaries:
-        table.add_row(f"@{s.username}", str(s.posts),
-                      s.newest.strftime("%Y-%m-%d %H:%M") if s.newest else "–",
-                      s.status + (f" ({s.status_detail})" if s.status_detail else ""),
-                      s.since_id or "–")
-    console = Console()
-    console.print(table)
-    for name, cap in caps.items():
-        console.print(f"@{name}: {cap_note(cap)} (seen {cap.reached_at:%Y-%m-%d %H:%M} UTC).",
-                      markup=False)
-    if ignored:
-        console.print(f"{ignored} stored post(s) carry impossible dates (before X existed or "
-                      "more than a day ahead): analysis, reports and digests ignore them.",
-                      markup=False)
-    budget, outbox = extra["budget"], extra["outbox"]
-    cap = budget.get("monthly_read_cap")
-    console.print(
-        f"X reads in {budget['month']}: {budget['reads']:,} (projected "
-        f"{budget['projected_reads']:,} by month end), estimated "
-        f"${budget['estimated_cost']:.2f} (projected ${budget['projected_cost']:.2f})"
-        + (f"; cap {cap:,}" if cap is not None else "")
-        + (" — PAUSED: cap reached" if budget.get("paused") else ""), markup=False)
-    line = f"Outbox: {outbox['pending']} message(s) waiting, {outbox['sent']} sent"
-    if outbox.get("superseded"):
-        line += (f", {outbox['superseded']} superseded (their pair or recipients left the "
-                 "configuration; never sent)")
-    if outbox.get("last_error"):
-        line += f"; last error ({outbox['last_error_at']}): {outbox['last_error']}"
-    console.print(line, markup=False)
-
-
-def _cap_json(cap: Any) -> dict[str, Any] | None:
-    """X's timeline cap as `status --json` shows it: when, and what was not served."""
-    if cap is None:
-        return None
-    return {"reached_at": cap.reached_at.isoformat(),
-            "oldest_served": cap.oldest_served.isoformat() if cap.oldest_served else None,
-            "horizon": cap.horizon.isoformat() if cap.horizon else None}
-
-
-def _status_extras(cfg: MonitorConfig, store: Store) -> dict[str, Any]:
-    """Sections other features add to `monitor status` (budget, outbox, ...)."""
-    from monitor.ingest.budget import budget_status
-    from monitor.notify import outbox_status
-
-    return {"budget": budget_status(cfg, store), "outbox": outbox_status(store)}
-
-
 def _safe_url(url: str) -> str:
     from monitor.store.rows import display_url
 
@@ -439,9 +355,11 @@ def _register_commands() -> None:
     """Commands that live in their own modules (service, web): registered, not imported lazily,
     so `monitor --help` lists them; those modules import their heavy parts inside commands."""
     from monitor.cli_service import register as register_service
+    from monitor.cli_status import register as register_status
     from monitor.cli_web import register as register_web
 
     register_service(cli)
+    register_status(cli)
     register_web(cli)
 
 

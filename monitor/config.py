@@ -7,15 +7,12 @@ kept out of `repr`, logs and messages.
 
 from __future__ import annotations
 
-import difflib
-import io
 import os
 import re
 import tomllib
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -28,8 +25,18 @@ from pydantic import (
 )
 
 from monitor import timeparse
+from monitor.config_files import load_dotenv_beside, read_text
+from monitor.config_messages import did_you_mean, dotted, share_hint
+from monitor.config_values import (
+    NAME_CHARS,
+    USERNAME,
+    address,
+    check_base_url,
+    check_database_url,
+)
 from monitor.errors import ConfigError, UsageError
-from monitor.limits import MAX_CONFIG_BYTES
+
+__all__ = ["check_base_url", "check_database_url", "load_dotenv_beside"]
 
 DEFAULT_CONFIG_NAME = "monitor.toml"
 INGEST_EVERY_MAX = timedelta(days=30)
@@ -66,59 +73,6 @@ DEFAULT_OFFLIMITS: dict[str, list[str]] = {
 class _Strict(BaseModel):
     # inf and nan are valid TOML floats, and no setting means either.
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-# X usernames: ASCII letters, digits and _ (older exports carry up to 50 characters).
-_USERNAME = re.compile(r"[A-Za-z0-9_]{1,50}", re.ASCII)
-# A plain address: no space, no control character (a line break would forge headers).
-_ADDRESS = re.compile(r"[^\s@<>,;\x00-\x1f\x7f]{1,64}@[^\s@<>,;\x00-\x1f\x7f]{1,190}")
-_NAME_CHARS = re.compile(r"[^\x00-\x1f\x7f]{1,100}")
-# The database backends the monitor supports, with or without an explicit driver.
-_DB_SCHEME = re.compile(r"(sqlite|postgresql|postgres)(\+[a-z0-9_]+)?://", re.ASCII)
-
-
-def _address(value: str) -> str:
-    value = value.strip()
-    if not _ADDRESS.fullmatch(value):
-        raise ValueError(f"{value[:80]!r} is not an email address (name@example.com)")
-    return value
-
-
-def check_database_url(url: str, *, where: str) -> None:
-    """Refuse what cannot be the monitor's database, before anything connects: another
-    backend, a malformed URL, or an in-memory SQLite database (it vanishes with the process,
-    so an import would report posts stored and leave nothing)."""
-    if not isinstance(url, str) or not _DB_SCHEME.match(url.strip()):
-        raise ConfigError(f"{where}: database url {str(url)[:80]!r} is not a SQLite or "
-                          "PostgreSQL URL; use e.g. sqlite:///monitor.db or "
-                          "postgresql+psycopg://user@host/db.")
-    url = url.strip()
-    if url.startswith("sqlite"):
-        path = url.split("://", 1)[1].removeprefix("/").split("?", 1)[0]
-        query = url.split("?", 1)[1] if "?" in url else ""
-        if path in ("", ":memory:") or path.startswith("file::memory:") or \
-                "mode=memory" in query:
-            raise ConfigError(f"{where}: database url {url!r} is an in-memory SQLite database, "
-                              "which is gone when the command ends (nothing would be kept). "
-                              "Name a file: sqlite:///monitor.db.")
-    elif not re.fullmatch(r"[^\s]+://[^\s/]*(/[^\s]*)?", url):
-        raise ConfigError(f"{where}: database url is malformed (spaces or no host part); use "
-                          "e.g. postgresql+psycopg://user@host/db.")
-
-
-def check_base_url(url: str, *, where: str) -> str:
-    """An http(s) URL with a host (and maybe a port and path), or ConfigError."""
-    try:
-        parts = urlsplit(url.strip())
-        port_ok = parts.port is None or 0 < parts.port < 65536
-    except ValueError:
-        port_ok = False
-        parts = urlsplit("")
-    if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok or \
-            any(ch.isspace() for ch in url.strip()):
-        raise ConfigError(f"{where} {url[:80]!r} is not an http(s) URL; use e.g. "
-                          "https://api.x.com (or the emulator's http://127.0.0.1:8999).")
-    return url.strip()
 
 
 class DatabaseConfig(_Strict):
@@ -166,7 +120,7 @@ class PairConfig(_Strict):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not _NAME_CHARS.fullmatch(value) or not value.strip():
+        if not NAME_CHARS.fullmatch(value) or not value.strip():
             raise ValueError(f"{value[:100]!r}: a pair name is 1 to 100 characters, with no "
                              "control character")
         return value
@@ -177,7 +131,7 @@ class PairConfig(_Strict):
         cleaned = []
         for name in value:
             name = name.strip().removeprefix("@")
-            if not _USERNAME.fullmatch(name):
+            if not USERNAME.fullmatch(name):
                 raise ValueError(f"{name[:60]!r} is not an X username (1 to 50 ASCII letters, "
                                  "digits and _)")
             cleaned.append(name)
@@ -186,7 +140,7 @@ class PairConfig(_Strict):
     @field_validator("recipients")
     @classmethod
     def _recipients(cls, value: list[str] | None) -> list[str] | None:
-        return None if value is None else [_address(v) for v in value]
+        return None if value is None else [address(v) for v in value]
 
     @field_validator("offlimits")
     @classmethod
@@ -196,7 +150,7 @@ class PairConfig(_Strict):
         if len(value) > 100:
             raise ValueError("at most 100 off-limits topics")
         for topic, phrases in value.items():
-            if not _NAME_CHARS.fullmatch(topic):
+            if not NAME_CHARS.fullmatch(topic):
                 raise ValueError(f"topic {topic[:100]!r}: 1 to 100 characters, no control "
                                  "character")
             if not phrases or len(phrases) > 200 or not all(
@@ -259,7 +213,6 @@ class ScheduleConfig(_Strict):
     @field_validator("digest_at")
     @classmethod
     def _at(cls, value: str) -> str:
-        import re
 
         match = re.fullmatch(r"(\d{1,2}):(\d{2})(?::(\d{2}))?", value.strip())
         if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59 or (
@@ -281,12 +234,12 @@ class EmailConfig(_Strict):
     @field_validator("sender")
     @classmethod
     def _sender(cls, value: str) -> str:
-        return _address(value)
+        return address(value)
 
     @field_validator("recipients")
     @classmethod
     def _recipients(cls, value: list[str]) -> list[str]:
-        return [_address(v) for v in value]
+        return [address(v) for v in value]
 
 
 class AlertsConfig(_Strict):
@@ -400,7 +353,7 @@ def load_config(explicit: str | os.PathLike[str] | None = None, *,
     if not path.is_file():
         raise ConfigError(f"configuration file {path} does not exist. Check --config or "
                           "MONITOR_CONFIG.")
-    text = _read_text(path, what="configuration file")
+    text = read_text(path, what="configuration file")
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -415,24 +368,6 @@ def load_config(explicit: str | os.PathLike[str] | None = None, *,
     return parse_config(raw, source=str(path))
 
 
-def _read_text(path: Path, *, what: str) -> str:
-    """A small UTF-8 file (the config or its .env), or ConfigError naming the line at fault."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_CONFIG_BYTES:
-            raise ConfigError(f"{path}: the {what} is {size:,} bytes, more than any real one "
-                              f"(at most {MAX_CONFIG_BYTES:,}); is it the right file?")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"{path}: the {what} cannot be read ({exc.strerror or exc}).") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ConfigError(f"{path}: line {line}: the {what} is not valid UTF-8 (byte "
-                          f"0x{data[exc.start]:02x}); save it as UTF-8.") from None
-
-
 def parse_config(raw: dict[str, Any], *, source: str = "<config>") -> MonitorConfig:
     """Validate a parsed TOML document."""
     load_dotenv_beside(source)
@@ -443,86 +378,14 @@ def parse_config(raw: dict[str, Any], *, source: str = "<config>") -> MonitorCon
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            key = _dotted(err["loc"], raw)
+            key = dotted(err["loc"], raw)
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
-                msg = "unknown setting" + (_did_you_mean(err["loc"]) or (
+                msg = "unknown setting" + (did_you_mean(MonitorConfig, err["loc"]) or (
                     " (check its spelling; secrets belong in the environment)"))
-            msg = msg.rstrip(".") + _share_hint(err)
+            msg = msg.rstrip(".") + share_hint(err)
             problems.append(f"{key}: {msg}")
         raise ConfigError(f"{source}: invalid configuration: " + "; ".join(problems)) from None
-
-
-def _did_you_mean(loc: tuple[int | str, ...]) -> str:
-    """`, did you mean `threshold`?` for a misspelt key, from the keys valid where it is."""
-    model: Any = MonitorConfig
-    for item in loc[:-1]:
-        if isinstance(item, int):
-            continue
-        field = getattr(model, "model_fields", {}).get(item)
-        if field is None:
-            return ""
-        model = _model_of(field.annotation)
-        if model is None:
-            return ""
-    known = [k for k in getattr(model, "model_fields", {}) if k != "source"]
-    close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
-    return f"; did you mean `{close[0]}`?" if close else ""
-
-
-def _model_of(annotation: Any) -> Any:
-    """The pydantic model inside an annotation such as `PairConfig`, `list[PairConfig]`."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()):
-        found = _model_of(arg)
-        if found is not None:
-            return found
-    return None
-
-
-def _share_hint(err: Any) -> str:
-    """`threshold = 30` means 30 %: say to write 0.30."""
-    value = err.get("input")
-    ctx = err.get("ctx") or {}
-    if err["type"] in ("less_than_equal", "less_than") and ctx.get(
-            "le", ctx.get("lt")) == 1 and isinstance(value, int | float) and 1 < value <= 100:
-        return f" (a share, not a percentage: write {value / 100:.2f} for {value:g} %)"
-    return ""
-
-
-def _dotted(loc: tuple[int | str, ...], raw: dict[str, Any]) -> str:
-    parts: list[str] = []
-    node: Any = raw
-    for item in loc:
-        if isinstance(item, int):
-            label = f"[{item}]"
-            if isinstance(node, list) and item < len(node) and isinstance(node[item], dict):
-                name = node[item].get("name")
-                if name:
-                    label = f"[{item}] ({name})"
-            parts.append(label)
-            node = node[item] if isinstance(node, list) and item < len(node) else None
-        else:
-            parts.append(("." if parts else "") + str(item))
-            node = node.get(item) if isinstance(node, dict) else None
-    return "".join(parts)
-
-
-def load_dotenv_beside(source: str) -> None:
-    """Load a `.env` file next to the config (never overriding the real environment)."""
-    if not source or source.startswith("<"):
-        return
-    env_file = Path(source).resolve().parent / ".env"
-    if env_file.is_file():
-        from dotenv import load_dotenv
-
-        # Read (and check) it ourselves: python-dotenv would raise UnicodeDecodeError.
-        text = _read_text(env_file, what=".env file")
-        if "\x00" in text:
-            raise ConfigError(f"{env_file}: the .env file holds a NUL character; save it as "
-                              "plain UTF-8 text.")
-        load_dotenv(stream=io.StringIO(text), override=False)
 
 
 def load_secrets() -> Secrets:

@@ -26,7 +26,6 @@ import contextlib
 import logging
 import signal
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -58,6 +57,10 @@ from monitor.notify.outbox import (
     deliver_pending,
     transports_for,
 )
+from monitor.service_signals import RUN_NOW as _RUN_NOW
+from monitor.service_signals import STOPPING as _STOPPING
+from monitor.service_signals import install_run_now as _install_run_now
+from monitor.service_signals import install_stop as _install_stop
 from monitor.store import Store
 from monitor.store import notify_repo as repo
 from monitor.store.lock import service_lock
@@ -67,8 +70,6 @@ log = logging.getLogger(__name__)
 
 DIGEST_GRACE_S = 12 * 3600  # a digest missed while the service was down is still sent
 JOB_GRACE_S = 3600
-_STOPPING = threading.Event()
-_RUN_NOW = threading.Event()  # SIGUSR1: run every pair job, then the digest, now
 _RUNTIMES: dict[str, Runtime] = {}
 
 
@@ -367,65 +368,3 @@ def _on_started(scheduler: Any, cfg: MonitorConfig, config_path: str,
 def _first_line(exc: BaseException) -> str:
     cause = getattr(exc, "orig", None) or exc
     return (str(cause).strip().splitlines() or [""])[0]
-
-
-def _install_run_now(scheduler: Any, cfg: MonitorConfig,
-                     done: threading.Event) -> threading.Thread:
-    """SIGUSR1 runs every pair job now, then the digest job (of the previous day, sent once
-    as always): for an operator who just fixed a setting, and for tests, which then wait on
-    what they trigger instead of on the wall clock. The jobs share one worker, queued in that
-    order, so the digest always sees the analysis of the same signal."""
-    def run_now() -> None:
-        while True:
-            _RUN_NOW.wait()
-            _RUN_NOW.clear()
-            if done.is_set() or _STOPPING.is_set():
-                return
-            if not scheduler.running:
-                continue
-            now = datetime.now(scheduler.timezone)
-            try:
-                for pair in cfg.pairs:
-                    scheduler.modify_job(f"pair:{pair.name}", next_run_time=now)
-                # A millisecond later: due after the pairs, so queued behind them.
-                scheduler.modify_job("digest", next_run_time=now + timedelta(milliseconds=1))
-            except Exception:
-                log.exception("SIGUSR1: could not schedule the jobs now")
-
-    def on_signal(signum: int, _frame: object) -> None:
-        log.info("SIGUSR1 received: running every pair job, then the digest, now")
-        _RUN_NOW.set()
-
-    signal.signal(signal.SIGUSR1, on_signal)
-    thread = threading.Thread(target=run_now, name="monitor-run-now", daemon=True)
-    thread.start()
-    return thread
-
-
-def _install_stop(scheduler: Any, done: threading.Event) -> threading.Thread:
-    """SIGTERM/SIGINT set the stop flag; a thread then shuts the scheduler down, waiting for
-    the running job (a signal handler must not block on it). `done` tells the thread that
-    the scheduler will not start (or has returned), so it has nothing to stop."""
-    def stop() -> None:
-        _STOPPING.wait()
-        while not scheduler.running:  # the flag may come while start() is under way
-            if done.is_set():
-                return
-            time.sleep(0.05)
-        with contextlib.suppress(Exception):  # SchedulerNotRunningError: already stopped
-            scheduler.shutdown(wait=True)
-
-    def on_signal(signum: int, _frame: object) -> None:
-        name = signal.Signals(signum).name
-        if _STOPPING.is_set():
-            log.warning("%s: already stopping, waiting for the running job to finish", name)
-            return
-        log.info("%s received: stopping after the running job", name)
-        _STOPPING.set()
-
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, on_signal)
-    thread = threading.Thread(target=stop, name="monitor-stopper", daemon=True)
-    thread.start()
-    return thread
-

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -28,6 +27,16 @@ from requests.adapters import HTTPAdapter
 from requests.utils import get_environ_proxies
 
 from monitor.errors import AuthError, SourceError
+from monitor.ingest.rate_limits import (
+    MAX_RESET_AHEAD_S,
+    RESET_UNKNOWN_WAIT_S,
+)
+from monitor.ingest.rate_limits import (
+    reset_at as _reset_at,
+)
+from monitor.ingest.rate_limits import (
+    sanitise_rate_headers as _sanitise_rate_headers,
+)
 from monitor.ingest.x_posts import TimelinePage, parse_page
 
 log = logging.getLogger(__name__)
@@ -43,7 +52,6 @@ TWEET_FIELDS = ["created_at", "lang", "entities", "referenced_tweets", "conversa
 EXPANSIONS = ["author_id", "referenced_tweets.id", "referenced_tweets.id.author_id"]
 USER_FIELDS = ["username", "protected"]
 BACKOFF_CAP_S = 60.0
-RESET_UNKNOWN_WAIT_S = 60.0  # a 429 without x-rate-limit-reset: X windows are 15 minutes
 TOKEN_PLACEHOLDER = "[added-when-sent]"  # what tweepy sees (and logs) instead of the token
 TOKEN_HELP = ("Check X_BEARER_TOKEN: copy the Bearer Token of your app again from the X "
               "developer portal (Projects & Apps > your app > Keys and tokens), set it in the "
@@ -153,41 +161,6 @@ class _XAdapter(HTTPAdapter):
         # A garbled header only costs us the early stop; X still answers 429.
         with contextlib.suppress(ValueError):
             self.limits[_endpoint(path)] = (int(remaining), float(reset))
-
-
-# Rate-limit headers as X sends them: small non-negative integers (reset: epoch seconds).
-RATE_HEADERS = ("x-rate-limit-limit", "x-rate-limit-remaining", "x-rate-limit-reset")
-MAX_RESET_AHEAD_S = 86400.0  # X's windows are 15 minutes (a day for some endpoints)
-
-
-def _sanitise_rate_headers(response: requests.Response) -> None:
-    """Drop rate-limit headers that are not plain integers in range, before tweepy reads them:
-    tweepy calls int() on x-rate-limit-reset of a 429, and "soon", "1e400" or "" would escape
-    as a ValueError. A dropped reset is waited for as an unknown one (RESET_UNKNOWN_WAIT_S)."""
-    for name in RATE_HEADERS:
-        value = response.headers.get(name)
-        if value is None:
-            continue
-        clean = _plain_int(value, allow_float=name == "x-rate-limit-reset")
-        if clean is None:
-            log.warning("the X API sent an unreadable %s header (%r); ignoring it", name,
-                        value[:40])
-            del response.headers[name]
-        else:
-            response.headers[name] = str(clean)
-
-
-def _plain_int(value: str, *, allow_float: bool) -> int | None:
-    text = value.strip()
-    if not text or len(text) > 20:
-        return None
-    try:
-        number = float(text) if allow_float else int(text, 10)
-    except ValueError:
-        return None
-    if not math.isfinite(number) or number < 0 or number >= 2**53:
-        return None
-    return int(number)
 
 
 class XSource:
@@ -361,18 +334,6 @@ def _endpoint(path: str) -> str:
 
 
 # -- mapping X's answers ---------------------------------------------------------------------------
-
-def _reset_at(response: Any, now: float) -> float:
-    """When a 429's window resets; a missing, unreadable or implausible header (not a
-    number, more than a day ahead) is a window of unknown end."""
-    try:
-        reset = float(response.headers["x-rate-limit-reset"])
-    except (KeyError, TypeError, ValueError, AttributeError):
-        return now + RESET_UNKNOWN_WAIT_S
-    if not math.isfinite(reset) or reset > now + MAX_RESET_AHEAD_S:
-        return now + RESET_UNKNOWN_WAIT_S
-    return reset
-
 
 def _unavailable(account: str, what: str, exc: tweepy.HTTPException) -> SourceError:
     """403/404 -> why the account cannot be read; an app-level 403 stops the whole run."""

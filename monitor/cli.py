@@ -35,14 +35,30 @@ class MonitorGroup(click.Group):
     """Turns library errors into one message and an exit code."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        from monitor.bidi import neutralise
+
         try:
             return super().invoke(ctx)
         except MonitorError as exc:
-            click.secho(f"Error: {exc}", fg="red", err=True)
+            click.secho(f"Error: {neutralise(str(exc))}", fg="red", err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("Interrupted; what was committed is kept.", err=True)
             sys.exit(130)
+        except OSError as exc:  # a full disk, a folder that vanished, a permission...
+            where = f" ({exc.filename})" if exc.filename else ""
+            click.secho(f"Error: {exc.strerror or type(exc).__name__}{where}. What was "
+                        "committed is kept; free some space or fix the permissions, then run "
+                        "the command again.", fg="red", err=True)
+            sys.exit(1)
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
+            raise
+        except Exception as exc:  # a bug: one line, the details only with -v
+            log.debug("unexpected error", exc_info=True)
+            click.secho(f"Error: unexpected {type(exc).__name__} (a bug in the monitor; what "
+                        "was committed is kept). Run again with -v to see the details, and "
+                        "please report it.", fg="red", err=True)
+            sys.exit(1)
 
 
 @click.group(cls=MonitorGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -58,7 +74,19 @@ def cli(ctx: click.Context, config_path: str | None, verbose: int) -> None:
     """
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    ctx.obj = {"config_path": config_path}
+    # Alembic says at INFO which plugins it sets up and that it checked the schema, on every
+    # command: only -vv (debug) shows that; migrations that run are still said at -v.
+    logging.getLogger("alembic.runtime.plugins").setLevel(
+        logging.DEBUG if verbose >= 2 else logging.WARNING)
+    migration_log = logging.getLogger("alembic.runtime.migration")
+    migration_log.removeFilter(_only_upgrades)  # an earlier in-process run may have set it
+    if verbose < 2:
+        migration_log.addFilter(_only_upgrades)
+    ctx.obj = {"config_path": config_path, "verbose": verbose}
+
+
+def _only_upgrades(record: logging.LogRecord) -> bool:
+    return record.getMessage().startswith("Running upgrade")
 
 
 def _encoders(cfg: MonitorConfig) -> Any:
@@ -129,8 +157,26 @@ def ingest(ctx: click.Context, archive: str | None, account: str | None, jsonl: 
             click.echo(f"Imported {source}: {result.inserted} new, {result.updated} updated, "
                        f"{result.unchanged} unchanged ({store.count_posts() - before:+d} posts, "
                        f"{store.count_posts()} in the store).")
+            _warn_unpaired(cfg, result.accounts, from_archive=bool(archive))
             return
         _ingest_x(cfg, store, pair_name)
+
+
+def _warn_unpaired(cfg: MonitorConfig, accounts: tuple[str, ...], *,
+                   from_archive: bool) -> None:
+    """Posts of an account no pair names are stored but never analysed: say so (a typo in
+    --account, or a pair not configured yet)."""
+    paired = {a.casefold() for p in cfg.pairs for a in p.accounts}
+    unpaired = [a for a in accounts if a.casefold() not in paired]
+    if not unpaired:
+        return
+    names = ", ".join(f"@{a}" for a in unpaired[:10]) + (" ..." if len(unpaired) > 10 else "")
+    where = cfg.source or "the configuration (none was found)"
+    hint = " Check --account, or add" if from_archive else " Add"
+    click.secho(f"Warning: {names} {'is' if len(unpaired) == 1 else 'are'} in no [[pairs]] "
+                f"table of {where}: the posts are stored, but no pair analyses them."
+                f"{hint} the account to a pair's executive or corporate list.",
+                fg="yellow", err=True)
 
 
 def _ingest_x(cfg: MonitorConfig, store: Store, pair_name: str | None) -> None:
@@ -190,16 +236,23 @@ def report(ctx: click.Context, pair_name: str | None, since: str, until_text: st
     Example: monitor report --pair maison-lumiere --since 30d --format html -o report.html
     """
     from monitor import pipeline
-    from monitor.config import parse_moment
     from monitor.i18n import Lang
     from monitor.report.render import alert_periods, render
     from monitor.store import notify_repo
+    from monitor.timeparse import SINCE, UNTIL, local, parse_moment
 
     cfg = _config(ctx)
-    pair = _one_pair(cfg, pair_name)
+    zone = Lang.of("en", cfg.schedule.timezone)
     now = datetime.now(UTC)
-    start = parse_moment(since, now, what="--since")
-    end = parse_moment(until_text, now, what="--until") if until_text else None
+    start = parse_moment(since, now, what="--since",
+                         syntax=local(SINCE, zone.tz, zone.zone_name))
+    end = (parse_moment(until_text, now, what="--until",
+                        syntax=local(UNTIL, zone.tz, zone.zone_name)) if until_text else None)
+    if end is not None and start >= end:
+        raise UsageError(f"--since {since!r} ({zone.when(start)}) is not before --until "
+                         f"{until_text!r} ({zone.when(end)}, {zone.zone_name}): the period "
+                         "would be empty. Give a start before the end.")
+    pair = _one_pair(cfg, pair_name)
     with _status(f"Building the {fmt} report of {pair.name}"), _store(cfg) as store:
         rep = pipeline.build_report(store, cfg, pair, since=start, until=end, now=now)
         periods = alert_periods(notify_repo.alert_events(store, pair.name), start=rep.start,
@@ -257,100 +310,38 @@ def check(ctx: click.Context, draft: str, pair_name: str | None, at_text: str | 
     Example: monitor check "Fière de notre nouvelle lampe" --pair maison-lumiere
     """
     from monitor import pipeline
-    from monitor.config import parse_moment
+    from monitor.i18n import Lang
+    from monitor.timeparse import AT, local, parse_moment
 
     cfg = _config(ctx)
+    zone = Lang.of("en", cfg.schedule.timezone)
+    at = (parse_moment(at_text, datetime.now(UTC), what="--at",
+                       syntax=local(AT, zone.tz, zone.zone_name)) if at_text else None)
     pair = _one_pair(cfg, pair_name)
-    at = parse_moment(at_text, datetime.now(UTC), what="--at") if at_text else None
     with _store(cfg) as store:
         result = pipeline.check_draft(store, cfg, pair, _encoders(cfg), draft, now=at)
+    from monitor.bidi import json_escape, neutralise
+
     f = result.finding
     if as_json:
-        click.echo(json.dumps({
+        click.echo(json_escape(json.dumps({
             "class": f.post_class.value, "reason": f.reason,
             "threshold": result.thresholds.overlap,
             "closest": [{"post_id": p.post_id, "account": p.account, "text": p.text,
                          "created_at": p.created_at.isoformat(), "similarity": round(s, 4)}
-                        for p, s in result.neighbours]}, ensure_ascii=False))
+                        for p, s in result.neighbours]}, ensure_ascii=False)))
         return
     colour = {"off-limits": "red", "echo": "yellow", "overlap": "yellow", "recycled": "yellow",
               "off-line": "magenta"}.get(f.post_class.value, "green")
-    click.secho(f"{f.post_class.value.upper()}: {f.reason}", fg=colour, bold=True)
+    click.secho(f"{f.post_class.value.upper()}: {neutralise(f.reason)}", fg=colour, bold=True)
     if result.neighbours:
         click.echo(f"Closest corporate posts within ±{result.thresholds.lag_days:g} days "
                    f"(overlap at {result.thresholds.overlap:.2f}):")
         for post, sim in result.neighbours:
             click.echo(f"  {sim:5.2f}  @{post.account} {post.created_at:%Y-%m-%d}: "
-                       f"{post.text[:140]}")
+                       f"{neutralise(post.text[:140])}")
     else:
         click.echo("No corporate post within the lag window.")
-
-
-@cli.command()
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.pass_context
-def status(ctx: click.Context, as_json: bool) -> None:
-    """Show what the monitor knows: pairs, alert state, silences, freshness, accounts, outbox.
-
-    Example: monitor status --json
-    """
-    from monitor.status import pairs_status
-
-    cfg = _config(ctx)
-    now = datetime.now(UTC)
-    with _store(cfg) as store:
-        summaries = store.account_summaries()
-        extra = _status_extras(cfg, store)
-        pairs = pairs_status(store, cfg, now)
-    if as_json:
-        click.echo(json.dumps({
-            "database": _safe_url(cfg.database_url()),
-            "accounts": [{"platform": s.platform, "username": s.username, "posts": s.posts,
-                          "newest": s.newest.isoformat() if s.newest else None,
-                          "oldest": s.oldest.isoformat() if s.oldest else None,
-                          "user_id": s.user_id, "status": s.status, "since_id": s.since_id,
-                          "status_detail": s.status_detail}
-                         for s in summaries], **extra, **pairs.as_json()},
-            ensure_ascii=False, indent=2))
-        return
-    from rich.console import Console
-    from rich.table import Table
-
-    from monitor.i18n import Lang
-
-    lang = Lang.of("en", cfg.schedule.timezone)  # the CLI speaks English, in local time
-    console = Console()
-    table = Table(title=f"Store: {_safe_url(cfg.database_url())}")
-    for col in ("account", "posts", "newest", "status", "since_id"):
-        table.add_column(col)
-    for s in summaries:
-        table.add_row(f"@{s.username}", str(s.posts), lang.when(s.newest),
-                      s.status + (f" ({s.status_detail})" if s.status_detail else ""),
-                      s.since_id or "–")
-    console.print(table)
-    for line in pairs.lines(lang):
-        console.print(line, markup=False, soft_wrap=True)
-    budget, outbox = extra["budget"], extra["outbox"]
-    cap = budget.get("monthly_read_cap")
-    console.print(
-        f"X reads in {budget['month']}: {budget['reads']:,} (projected "
-        f"{budget['projected_reads']:,} by month end), estimated "
-        f"${budget['estimated_cost']:.2f} (projected ${budget['projected_cost']:.2f})"
-        + (f"; cap {cap:,}" if cap is not None else "")
-        + (" — PAUSED: cap reached" if budget.get("paused") else ""), markup=False)
-    line = f"Outbox: {outbox['pending']} message(s) waiting, {outbox['sent']} sent"
-    if outbox.get("last_error"):
-        line += f"; last error ({outbox['last_error_at']}): {outbox['last_error']}"
-    console.print(line, markup=False)
-    console.print(f"Times in {lang.zone_name}.", markup=False)
-
-
-def _status_extras(cfg: MonitorConfig, store: Store) -> dict[str, Any]:
-    """Sections other features add to `monitor status` (budget, outbox, ...)."""
-    from monitor.ingest.budget import budget_status
-    from monitor.notify import outbox_status
-
-    return {"budget": budget_status(cfg, store), "outbox": outbox_status(store)}
 
 
 def _safe_url(url: str) -> str:
@@ -402,9 +393,11 @@ def _register_commands() -> None:
     """Commands that live in their own modules (service, web): registered, not imported lazily,
     so `monitor --help` lists them; those modules import their heavy parts inside commands."""
     from monitor.cli_service import register as register_service
+    from monitor.cli_status import register as register_status
     from monitor.cli_web import register as register_web
 
     register_service(cli)
+    register_status(cli)
     register_web(cli)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,10 +27,14 @@ if TYPE_CHECKING:
 
 
 def _parse_day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"--date {text!r}: use a date such as 2026-11-23.") from None
+    from monitor.timeparse import parse_day
+
+    return parse_day(text, what="--date")
+
+
+# What `digest -o FILE` writes, by the file's extension.
+DIGEST_SUFFIXES = {".eml": "the whole email", ".html": "its HTML part", ".htm": "its HTML part",
+                   ".txt": "its plain-text part"}
 
 
 @click.command()
@@ -56,6 +60,9 @@ def digest(ctx: click.Context, pair_name: str | None, day_text: str | None, send
 
     if send and output:
         raise UsageError("use --send or -o FILE, not both")
+    if output and Path(output).suffix.lower() not in DIGEST_SUFFIXES:
+        raise UsageError(f"-o {output}: the digest is written as .eml (the whole email), .html "
+                         "or .txt; name the file with one of these extensions.")
     cfg = _config(ctx)
     pairs = [cfg.pair(pair_name)] if pair_name else cfg.pairs
     if not pairs:
@@ -79,7 +86,10 @@ def digest(ctx: click.Context, pair_name: str | None, day_text: str | None, send
         queued = queue_digests(store, cfg, digests, now,
                                send_when_empty=cfg.email.send_when_empty)
         report = _deliver_now(cfg, store)
-        _report_sent(store, queued, report, day)
+        waiting = _report_sent(store, queued, report, day)
+    if waiting and not report.failed:
+        raise DeliveryError(f"{len(waiting)} digest(s) not delivered by this command: they "
+                            "wait in the outbox (`monitor status` shows them).")
     if report.failed:
         raise DeliveryError(f"{report.errors[0]} {len(report.failed)} message(s) wait in the "
                             "outbox: `monitor run` retries them, or run this command again "
@@ -96,8 +106,10 @@ def _write(digests: Sequence[DigestEmail], path: Path, sender: str, now: datetim
         content = d.html
     elif suffix == ".txt":
         content = d.text
-    else:
+    elif suffix == ".eml":
         content = d.message(sender, now).payload
+    else:  # checked before anything was built; kept so a new suffix cannot slip through
+        raise UsageError(f"-o {path}: use .eml, .html or .txt")
     path.write_text(content, encoding="utf-8")
     click.echo(f"Wrote {path}: {d.subject}")
 
@@ -105,30 +117,62 @@ def _write(digests: Sequence[DigestEmail], path: Path, sender: str, now: datetim
 def _deliver_now(cfg: MonitorConfig, store: Store) -> DeliveryReport:
     """Deliver everything queued, now, whatever its backoff (the user asks for it)."""
     from monitor.config import load_secrets
-    from monitor.notify.outbox import deliver_pending, transports_for
+    from monitor.notify.outbox import addressing_for, deliver_pending, transports_for
 
     return deliver_pending(store, transports_for(cfg, load_secrets()),
-                           lambda: datetime.now(UTC), ignore_backoff=True)
+                           lambda: datetime.now(UTC), ignore_backoff=True,
+                           addressing=addressing_for(cfg))
 
 
 def _report_sent(store: Store, queued: Sequence[QueuedDigest], report: DeliveryReport,
-                 day: date) -> None:
+                 day: date) -> list[str]:
+    """Say what happened to each digest (and to the other messages this pass delivered); the
+    addresses printed are the envelope recipients really used. Returns the digests that were
+    neither sent now nor before (still waiting), for the exit code."""
     from monitor.store.notify_repo import outbox_entry
 
+    waiting: list[str] = []
+    ours = {q.digest.key for q in queued}
     for q in queued:
         d = q.digest
         names = ", ".join(p.pair for p in d.pairs)
+        what = f"the digest of {day.isoformat()} for {names}"
         if q.outcome == "empty":
             click.echo(f"Nothing to send for {names}: no executive post on {day.isoformat()} "
                        "(set [email] send_when_empty = true to send empty digests).")
-        elif d.key in report.sent:
-            click.echo(f"Sent the digest of {day.isoformat()} for {names} to "
-                       f"{', '.join(d.recipients)}: {d.subject}")
+            continue
+        if q.outcome == "re-addressed":
+            click.echo(f"Note: {what} was waiting in the outbox for "
+                       f"{', '.join(q.previous) or 'nobody'}; it now goes to "
+                       f"{', '.join(d.recipients)}, as the configuration says.")
+        if d.key in report.sent:
+            click.echo(f"Sent {what} to {', '.join(report.sent_to.get(d.key, ()))}: "
+                       f"{d.subject}")
+        elif d.key in report.superseded:
+            click.echo(f"Not sent: {what}: {report.superseded[d.key]}.")
+        elif d.key in report.busy:
+            busy = report.busy[d.key]
+            when = f"{busy.until:%Y-%m-%d %H:%M} UTC" if busy.until else "its claim ends"
+            click.echo(f"Not sent now: {what} is claimed by another process ({busy.holder}) "
+                       f"that is delivering it; if it does not, it is retried at {when} "
+                       "(by `monitor run`, or run this command again then).")
+            waiting.append(d.key)
         else:
             entry = outbox_entry(store, d.key)
             if entry is not None and entry.sent_at is not None:
-                click.echo(f"The digest of {day.isoformat()} for {names} was already sent at "
-                           f"{entry.sent_at:%Y-%m-%d %H:%M} UTC; it is not sent twice.")
+                click.echo(f"{what[0].upper()}{what[1:]} was already sent at "
+                           f"{entry.sent_at:%Y-%m-%d %H:%M} UTC to "
+                           f"{', '.join(entry.recipients)}; it is not sent twice.")
+            elif d.key not in report.failed:
+                waiting.append(d.key)
+    for key in report.sent:
+        if key not in ours:
+            click.echo(f"Also delivered from the outbox: {key} to "
+                       f"{', '.join(report.sent_to.get(key, ())) or 'the webhook'}.")
+    for key, reason in report.superseded.items():
+        if key not in ours:
+            click.echo(f"Not sent from the outbox: {key}: {reason}.")
+    return waiting
 
 
 @click.command()
@@ -156,24 +200,11 @@ def run(ctx: click.Context) -> None:
 def _parse_until(text: str, cfg: MonitorConfig, now: datetime, *,
                  what: str = "--until") -> datetime:
     """A duration from now (7d), a date (local midnight) or a date and time (local)."""
-    from monitor.config import parse_duration
     from monitor.notify.digest import local_zone
+    from monitor.timeparse import future, parse_moment
 
-    tz = local_zone(cfg)
-    try:
-        return now + timedelta(seconds=parse_duration(text, what=what))
-    except ConfigError:
-        pass
-    try:
-        return datetime.combine(date.fromisoformat(text.strip()), time(0), tz)
-    except ValueError:
-        pass
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise UsageError(f"{what} {text!r}: use a date (2026-12-01), a date and time "
-                         "(2026-12-01T09:00) or a duration (7d).") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+    syntax = future(local_zone(cfg), cfg.schedule.timezone)
+    return parse_moment(text, now, what=what, syntax=syntax)
 
 
 @click.command()

@@ -8,8 +8,9 @@ kept out of `repr`, logs and messages.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,9 +24,23 @@ from pydantic import (
     model_validator,
 )
 
+from monitor import timeparse
+from monitor.config_files import load_dotenv_beside, read_text
+from monitor.config_messages import did_you_mean, dotted, share_hint
+from monitor.config_values import (
+    NAME_CHARS,
+    USERNAME,
+    address,
+    check_base_url,
+    check_database_url,
+)
 from monitor.errors import ConfigError, UsageError
 
+__all__ = ["check_base_url", "check_database_url", "load_dotenv_beside"]
+
 DEFAULT_CONFIG_NAME = "monitor.toml"
+INGEST_EVERY_MAX = timedelta(days=30)
+REPEAT_MAX = timedelta(days=366)
 SECRET_ENV = ("X_BEARER_TOKEN", "MONITOR_SMTP_PASSWORD", "MONITOR_WEBHOOK_URL",
               "MONITOR_SLACK_URL", "MONITOR_TEAMS_URL", "MONITOR_DASHBOARD_TOKEN")
 
@@ -56,17 +71,27 @@ DEFAULT_OFFLIMITS: dict[str, list[str]] = {
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # inf and nan are valid TOML floats, and no setting means either.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class DatabaseConfig(_Strict):
     url: str = "sqlite:///monitor.db"
 
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        try:
+            check_database_url(value, where="url")
+        except ConfigError as exc:
+            raise ValueError(str(exc).removeprefix("url: ")) from None
+        return value.strip()
+
 
 class ModelConfig(_Strict):
     # "auto": the multilingual encoder for French or mixed pairs, the bundled English MiniLM for
     # English pairs (chosen per pair from its posts' languages); or a fixed model for all pairs.
-    name: str = "auto"
+    name: str = Field("auto", min_length=1, max_length=500)
     batch_size: int = Field(64, ge=1, le=4096)
 
 
@@ -80,15 +105,15 @@ class AnalysisConfig(_Strict):
     offline_threshold: float | None = Field(None, ge=-1, le=1)
     offlimits_threshold: float | None = Field(None, ge=-1, le=1)
     reference_days: int = Field(90, ge=7, le=3650)
-    drift_baseline_days: int = Field(56, ge=7)
-    drift_window_days: int = Field(7, ge=1)
+    drift_baseline_days: int = Field(56, ge=7, le=3650)
+    drift_window_days: int = Field(7, ge=1, le=365)
     drift_alpha: float = Field(0.01, gt=0, lt=0.5)
 
 
 class PairConfig(_Strict):
-    name: str = Field(min_length=1)
-    executive: list[str] = Field(min_length=1)
-    corporate: list[str] = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=100)
+    executive: list[str] = Field(min_length=1, max_length=100)
+    corporate: list[str] = Field(min_length=1, max_length=100)
     lag_days: float | None = Field(None, gt=0, le=60)
     recycle_days: float | None = Field(None, gt=0, le=90)
     overlap_threshold: float | None = Field(None, ge=-1, le=1)
@@ -96,10 +121,18 @@ class PairConfig(_Strict):
     offline_threshold: float | None = Field(None, ge=-1, le=1)
     offlimits_threshold: float | None = Field(None, ge=-1, le=1)
     offlimits: dict[str, list[str]] | None = None
-    recipients: list[str] | None = None
+    recipients: list[str] | None = Field(None, max_length=1000)
     # The language of this pair's digest (to its own recipients), alerts, report and dashboard
     # page; default: [ui] language.
     language: Literal["fr", "en"] | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not NAME_CHARS.fullmatch(value) or not value.strip():
+            raise ValueError(f"{value[:100]!r}: a pair name is 1 to 100 characters, with no "
+                             "control character")
+        return value
 
     @field_validator("executive", "corporate")
     @classmethod
@@ -107,10 +140,33 @@ class PairConfig(_Strict):
         cleaned = []
         for name in value:
             name = name.strip().removeprefix("@")
-            if not name or not all(ch.isalnum() or ch == "_" for ch in name) or len(name) > 50:
-                raise ValueError(f"{name!r} is not an X username (letters, digits and _ only)")
+            if not USERNAME.fullmatch(name):
+                raise ValueError(f"{name[:60]!r} is not an X username (1 to 50 ASCII letters, "
+                                 "digits and _)")
             cleaned.append(name)
         return cleaned
+
+    @field_validator("recipients")
+    @classmethod
+    def _recipients(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else [address(v) for v in value]
+
+    @field_validator("offlimits")
+    @classmethod
+    def _topics(cls, value: dict[str, list[str]] | None) -> dict[str, list[str]] | None:
+        if value is None:
+            return None
+        if len(value) > 100:
+            raise ValueError("at most 100 off-limits topics")
+        for topic, phrases in value.items():
+            if not NAME_CHARS.fullmatch(topic):
+                raise ValueError(f"topic {topic[:100]!r}: 1 to 100 characters, no control "
+                                 "character")
+            if not phrases or len(phrases) > 200 or not all(
+                    isinstance(p, str) and 0 < len(p.strip()) <= 2000 for p in phrases):
+                raise ValueError(f"topic {topic!r}: give 1 to 200 example phrases of at most "
+                                 "2,000 characters")
+        return value
 
     @property
     def accounts(self) -> list[str]:
@@ -123,11 +179,19 @@ class PairConfig(_Strict):
 class XConfig(_Strict):
     api_base_url: str = "https://api.x.com"
     backfill_days: int = Field(30, ge=1, le=3650)
-    timeout_s: float = Field(30.0, gt=0)
-    max_rate_limit_wait_s: float = Field(900.0, ge=0)
+    timeout_s: float = Field(30.0, gt=0, le=3600)
+    max_rate_limit_wait_s: float = Field(900.0, ge=0, le=86400)
     max_retries: int = Field(5, ge=0, le=20)
-    price_per_read: float = Field(0.005, ge=0)
-    monthly_read_cap: int | None = Field(None, ge=0)
+    price_per_read: float = Field(0.005, ge=0, le=1000)
+    monthly_read_cap: int | None = Field(None, ge=0, le=10**12)
+
+    @field_validator("api_base_url")
+    @classmethod
+    def _base(cls, value: str) -> str:
+        try:
+            return check_base_url(value, where="")
+        except ConfigError as exc:
+            raise ValueError(str(exc).strip()) from None
 
 
 class ScheduleConfig(_Strict):
@@ -141,22 +205,23 @@ class ScheduleConfig(_Strict):
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
         try:
+            if len(value) > 64:  # a longer "name" is a file name too long for the zone data
+                raise ValueError(value)
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{value!r} is not a time zone; use an IANA name such as "
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            raise ValueError(f"{value[:64]!r} is not a time zone; use an IANA name such as "
                              "Europe/Paris or UTC") from None
         return value
 
     @field_validator("ingest_every")
     @classmethod
     def _every(cls, value: str) -> str:
-        _check_duration(value)
+        _check_duration(value, maximum=INGEST_EVERY_MAX)
         return value
 
     @field_validator("digest_at")
     @classmethod
     def _at(cls, value: str) -> str:
-        import re
 
         match = re.fullmatch(r"(\d{1,2}):(\d{2})(?::(\d{2}))?", value.strip())
         if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59 or (
@@ -166,31 +231,41 @@ class ScheduleConfig(_Strict):
 
 
 class EmailConfig(_Strict):
-    smtp_host: str = "localhost"
+    smtp_host: str = Field("localhost", pattern=r"^[A-Za-z0-9_.:\[\]-]{1,253}$")
     smtp_port: int = Field(587, ge=1, le=65535)
     security: Literal["starttls", "ssl", "none"] = "starttls"
-    username: str | None = None
+    username: str | None = Field(None, max_length=320, pattern=r"^[^\x00-\x1f\x7f]*$")
     sender: str = "monitor@localhost"
-    recipients: list[str] = Field(default_factory=list)
+    recipients: list[str] = Field(default_factory=list, max_length=1000)
     send_when_empty: bool = False
-    timeout_s: float = Field(30.0, gt=0)
+    timeout_s: float = Field(30.0, gt=0, le=3600)
     # The language of the emails to these recipients (pairs with their own `recipients` use
     # theirs); default: [ui] language.
     language: Literal["fr", "en"] | None = None
 
+    @field_validator("sender")
+    @classmethod
+    def _sender(cls, value: str) -> str:
+        return address(value)
+
+    @field_validator("recipients")
+    @classmethod
+    def _recipients(cls, value: list[str]) -> list[str]:
+        return [address(v) for v in value]
+
 
 class AlertsConfig(_Strict):
-    window_days: int = Field(7, ge=1)
+    window_days: int = Field(7, ge=1, le=365)
     threshold: float = Field(0.30, gt=0, le=1)
     recover_threshold: float | None = Field(None, gt=0, le=1)
-    for_evaluations: int = Field(2, ge=1)
+    for_evaluations: int = Field(2, ge=1, le=1000)
     repeat_interval: str = "24h"
-    min_posts: int = Field(5, ge=1)
+    min_posts: int = Field(5, ge=1, le=100_000)
 
     @field_validator("repeat_interval")
     @classmethod
     def _repeat(cls, value: str) -> str:
-        _check_duration(value)
+        _check_duration(value, maximum=REPEAT_MAX)
         return value
 
     @model_validator(mode="after")
@@ -276,8 +351,13 @@ class MonitorConfig(_Strict):
         return self.ui.language
 
     def database_url(self) -> str:
-        """The database URL, with a relative SQLite path resolved against the config's folder."""
-        url = os.environ.get("MONITOR_DATABASE_URL") or self.database.url
+        """The database URL, with a relative SQLite path resolved against the config's folder.
+        Raises ConfigError for a URL that cannot be the monitor's database."""
+        env = os.environ.get("MONITOR_DATABASE_URL")
+        url = env or self.database.url
+        check_database_url(url, where="MONITOR_DATABASE_URL" if env else
+                           f"{self.source or 'the configuration'}: [database] url")
+        url = url.strip()
         prefix = "sqlite:///"
         if url.startswith(prefix) and not url.startswith("sqlite:////"):
             path = url[len(prefix):]
@@ -287,7 +367,10 @@ class MonitorConfig(_Strict):
         return url
 
     def x_api_base_url(self) -> str:
-        return os.environ.get("MONITOR_X_API_BASE_URL") or self.x.api_base_url
+        env = os.environ.get("MONITOR_X_API_BASE_URL")
+        if env:
+            return check_base_url(env, where="MONITOR_X_API_BASE_URL")
+        return self.x.api_base_url
 
 
 def find_config_path(explicit: str | os.PathLike[str] | None) -> Path | None:
@@ -316,12 +399,18 @@ def load_config(explicit: str | os.PathLike[str] | None = None, *,
     if not path.is_file():
         raise ConfigError(f"configuration file {path} does not exist. Check --config or "
                           "MONITOR_CONFIG.")
+    text = read_text(path, what="configuration file")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}. Fix the syntax and try again.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc}).") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid TOML: tables or arrays nested too deeply (no "
+                          "setting nests more than three levels).") from None
+    except ValueError as exc:  # tomllib's int(): a number of more than 4,300 digits
+        raise ConfigError(f"{path}: invalid TOML: a value cannot be read ("
+                          f"{str(exc).split(';')[0][:120]}); no setting needs such a "
+                          "number.") from None
     return parse_config(raw, source=str(path))
 
 
@@ -330,44 +419,19 @@ def parse_config(raw: dict[str, Any], *, source: str = "<config>") -> MonitorCon
     load_dotenv_beside(source)
     try:
         return MonitorConfig.model_validate({**raw, "source": source})
+    except RecursionError:
+        raise ConfigError(f"{source}: invalid configuration: values nested too deeply.") from None
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            key = _dotted(err["loc"], raw)
+            key = dotted(err["loc"], raw)
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
-                msg = "unknown setting (check its spelling; secrets belong in the environment)"
+                msg = "unknown setting" + (did_you_mean(MonitorConfig, err["loc"]) or (
+                    " (check its spelling; secrets belong in the environment)"))
+            msg = msg.rstrip(".") + share_hint(err)
             problems.append(f"{key}: {msg}")
         raise ConfigError(f"{source}: invalid configuration: " + "; ".join(problems)) from None
-
-
-def _dotted(loc: tuple[int | str, ...], raw: dict[str, Any]) -> str:
-    parts: list[str] = []
-    node: Any = raw
-    for item in loc:
-        if isinstance(item, int):
-            label = f"[{item}]"
-            if isinstance(node, list) and item < len(node) and isinstance(node[item], dict):
-                name = node[item].get("name")
-                if name:
-                    label = f"[{item}] ({name})"
-            parts.append(label)
-            node = node[item] if isinstance(node, list) and item < len(node) else None
-        else:
-            parts.append(("." if parts else "") + str(item))
-            node = node.get(item) if isinstance(node, dict) else None
-    return "".join(parts)
-
-
-def load_dotenv_beside(source: str) -> None:
-    """Load a `.env` file next to the config (never overriding the real environment)."""
-    if not source or source.startswith("<"):
-        return
-    env_file = Path(source).resolve().parent / ".env"
-    if env_file.is_file():
-        from dotenv import load_dotenv
-
-        load_dotenv(env_file, override=False)
 
 
 def load_secrets() -> Secrets:
@@ -386,39 +450,18 @@ def load_secrets() -> Secrets:
     )
 
 
-def _check_duration(text: str) -> None:
+def _check_duration(text: str, *, maximum: timedelta) -> None:
     try:
-        parse_duration(text)
-    except ConfigError:
-        raise ValueError(f"{text!r} is not a duration; use a number and a unit, e.g. 90s, "
-                         "30m, 24h, 7d") from None
+        timeparse.parse_duration(text, what="", maximum=maximum, error=ConfigError)
+    except ConfigError as exc:
+        raise ValueError(str(exc).strip()) from None
 
 
 def parse_duration(text: str, *, what: str = "duration") -> float:
-    """'30m', '24h', '7d', '90s', '2w' -> seconds."""
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-    text = text.strip().lower()
-    if len(text) >= 2 and text[-1] in units:
-        try:
-            value = float(text[:-1])
-        except ValueError:
-            value = -1
-        if value > 0:
-            return value * units[text[-1]]
-    raise ConfigError(f"{what} {text!r} is not a duration: use a number and a unit, e.g. "
-                      "90s, 30m, 24h, 7d or 2w.")
+    """A validated duration setting ('30m', '24h', '7d', '90s', '2w') -> seconds."""
+    return timeparse.parse_duration(text, what=what, error=ConfigError).total_seconds()
 
 
 def parse_moment(text: str, now: datetime, *, what: str) -> datetime:
     """'90d', '12w' back from now, or an ISO date/time (UTC unless it says otherwise)."""
-    text = text.strip()
-    try:
-        return now - timedelta(seconds=parse_duration(text, what=what))
-    except ConfigError:
-        pass
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(f"{what} {text!r}: use a duration such as 90d or 12w, or a date such "
-                         "as 2026-09-01.") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return timeparse.parse_moment(text, now, what=what, error=UsageError)

@@ -38,14 +38,22 @@ class UsageError(MonitorError):
 
 
 class ImportFormatError(MonitorError):
-    """Raised when an import file is malformed; nothing from it has been stored."""
+    """Raised when an import file is malformed; nothing from it has been stored.
 
-    def __init__(self, path: str, position: str, problem: str) -> None:
+    `path` is the file (for an archive, `archive.zip!data/tweets.js`), `position` where in it
+    ("line 12", "line 380, column 12", "line 40, item 7 (id 1843...)"), `field` the record's
+    field at fault when one is (dotted: `entities.urls[0]`), `problem` what is wrong.
+    """
+
+    def __init__(self, path: str, position: str, problem: str, *,
+                 field: str | None = None) -> None:
         self.path = path
         self.position = position
         self.problem = problem
+        self.field = field
+        where = f"{position}, field {field!r}" if field else position
         super().__init__(
-            f"{path}: {position}: {problem}. Nothing was imported from this file; "
+            f"{path}: {where}: {problem}. Nothing was imported from this file; "
             "fix or re-export it and run the import again."
         )
 

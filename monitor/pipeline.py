@@ -25,6 +25,7 @@ from monitor.app.analyse import (
 )
 from monitor.app.models_choice import report_model
 from monitor.config import MonitorConfig, PairConfig
+from monitor.errors import UsageError
 from monitor.i18n import N_
 from monitor.ingest.archive import read_archive
 from monitor.ingest.jsonl import read_jsonl
@@ -41,15 +42,17 @@ log = logging.getLogger(__name__)
 
 # -- import ------------------------------------------------------------------------------------
 
-def import_jsonl(store: Store, path: str | Path) -> ImportResult:
-    """Import a JSONL file in one transaction (all posts, or none if any line is bad)."""
-    posts = read_jsonl(path)
+def import_jsonl(store: Store, path: str | Path, *, now: datetime | None = None) -> ImportResult:
+    """Import a JSONL file in one transaction (all posts, or none if any line is bad); post
+    dates must lie between X's launch and a day after `now` (default: the clock)."""
+    posts = read_jsonl(path, now=now)
     return store.import_posts(posts, source="jsonl")
 
 
-def import_archive(store: Store, path: str | Path, account: str | None) -> ImportResult:
+def import_archive(store: Store, path: str | Path, account: str | None, *,
+                   now: datetime | None = None) -> ImportResult:
     """Import an X archive export (zip, folder or tweets.js) in one transaction."""
-    contents = read_archive(path, account)
+    contents = read_archive(path, account, now=now)
     return store.import_posts(contents.posts, source="archive")
 
 
@@ -62,6 +65,9 @@ def build_report(store: Store, cfg: MonitorConfig, pair: PairConfig, *,
     choice = report_model(store, cfg, pair)
     model = choice.model_id
     now = now or datetime.now(UTC)
+    if since is not None and until is not None and since >= until:
+        raise UsageError(f"the period starts ({since:%Y-%m-%d %H:%M} UTC) after it ends "
+                         f"({until:%Y-%m-%d %H:%M} UTC): give --since before --until.")
     first, last = store.time_range(pair.accounts)
     start = since or first or now
     end = until or max(now, (last or now) + timedelta(seconds=1))

@@ -27,7 +27,6 @@ import logging
 import os
 import signal
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -39,7 +38,7 @@ from monitor.app.models_choice import report_model
 from monitor.config import MonitorConfig, PairConfig, Secrets, load_config, load_secrets
 from monitor.config import parse_duration as _duration
 from monitor.embed import Encoders
-from monitor.errors import ConfigError, MonitorError
+from monitor.errors import ConfigError, MonitorError, StoreError
 from monitor.models import REDUNDANT_CLASSES, RISK_CLASSES
 from monitor.notify import alerts
 from monitor.notify.alert_message import alert_messages, pair_alert
@@ -57,12 +56,17 @@ from monitor.notify.outbox import (
     Clock,
     DeliveryReport,
     Transport,
+    addressing_for,
     chat_channels,
     deliver_pending,
     transports_for,
 )
 from monitor.report.model import ReportItem
 from monitor.report.reasons import current_class
+from monitor.service_signals import RUN_NOW as _RUN_NOW
+from monitor.service_signals import STOPPING as _STOPPING
+from monitor.service_signals import install_run_now as _install_run_now
+from monitor.service_signals import install_stop as _install_stop
 from monitor.store import Store, state_repo
 from monitor.store import notify_repo as repo
 from monitor.store.lock import service_lock
@@ -72,7 +76,6 @@ log = logging.getLogger(__name__)
 
 DIGEST_GRACE_S = 12 * 3600  # a digest missed while the service was down is still sent
 JOB_GRACE_S = 3600
-_STOPPING = threading.Event()
 _RUNTIMES: dict[str, Runtime] = {}
 
 
@@ -233,7 +236,8 @@ def build_digests(store: Store, cfg: MonitorConfig, day: date, *,
 
 
 def deliver(rt: Runtime, *, ignore_backoff: bool = False) -> DeliveryReport:
-    return deliver_pending(rt.store, rt.transports, rt.clock, ignore_backoff=ignore_backoff)
+    return deliver_pending(rt.store, rt.transports, rt.clock, ignore_backoff=ignore_backoff,
+                           addressing=addressing_for(rt.cfg))
 
 
 # -- jobs (module level, named by text in the job store) ---------------------------------------
@@ -319,13 +323,20 @@ def run_service(config_path: str) -> None:
     from apscheduler.executors.pool import ThreadPoolExecutor
     from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
     from apscheduler.schedulers.blocking import BlockingScheduler
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from monitor.embed.encoder import check_model_name
 
     cfg = load_config(config_path)
     tz = local_zone(cfg)
     every = _duration(cfg.schedule.ingest_every, what="[schedule] ingest_every")
     hour, minute, second = digest_time(cfg)
+    # Configuration errors are said now (exit 2), not by every job's log line later.
+    check_model_name(cfg.model.name)
+    cfg.x_api_base_url()
     with service_lock(cfg.database_url()), open_runtime(config_path, cfg=cfg) as rt:
         _STOPPING.clear()
+        _RUN_NOW.clear()
         scheduler = BlockingScheduler(
             timezone=tz,
             jobstores={"default": SQLAlchemyJobStore(engine=rt.store.engine)},
@@ -346,18 +357,28 @@ def run_service(config_path: str) -> None:
                                                       (hour, minute, second)),
                                EVENT_SCHEDULER_STARTED)
         done = threading.Event()
-        previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+        previous = {sig: signal.getsignal(sig)
+                    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1)}
         stopper = _install_stop(scheduler, done)
+        runner = _install_run_now(scheduler, cfg, done)
         log.info("service started for %d pair(s) on %s: ingest every %s, digest at %s %s",
                  len(cfg.pairs), display_url(cfg.database_url()), cfg.schedule.ingest_every,
                  cfg.schedule.digest_at, cfg.schedule.timezone)
         try:
             if not _STOPPING.is_set():
-                scheduler.start()  # blocks until the stopper shuts it down
+                try:
+                    scheduler.start()  # blocks until the stopper shuts it down
+                except SQLAlchemyError as exc:  # the job store's table: a full disk...
+                    raise StoreError(f"cannot open the service's job store on "
+                                     f"{display_url(cfg.database_url())}: "
+                                     f"{type(exc).__name__}: {_first_line(exc)}. Check that "
+                                     "the database is reachable and writable.") from None
         finally:
             done.set()
             _STOPPING.set()
+            _RUN_NOW.set()  # wakes the run-now thread so it can end
             stopper.join()
+            runner.join()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
     log.info("service stopped")
@@ -394,30 +415,6 @@ def _on_started(scheduler: Any, cfg: MonitorConfig, config_path: str,
                       misfire_grace_time=DIGEST_GRACE_S)
 
 
-def _install_stop(scheduler: Any, done: threading.Event) -> threading.Thread:
-    """SIGTERM/SIGINT set the stop flag; a thread then shuts the scheduler down, waiting for
-    the running job (a signal handler must not block on it). `done` tells the thread that
-    the scheduler will not start (or has returned), so it has nothing to stop."""
-    def stop() -> None:
-        _STOPPING.wait()
-        while not scheduler.running:  # the flag may come while start() is under way
-            if done.is_set():
-                return
-            time.sleep(0.05)
-        with contextlib.suppress(Exception):  # SchedulerNotRunningError: already stopped
-            scheduler.shutdown(wait=True)
-
-    def on_signal(signum: int, _frame: object) -> None:
-        name = signal.Signals(signum).name
-        if _STOPPING.is_set():
-            log.warning("%s: already stopping, waiting for the running job to finish", name)
-            return
-        log.info("%s received: stopping after the running job", name)
-        _STOPPING.set()
-
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, on_signal)
-    thread = threading.Thread(target=stop, name="monitor-stopper", daemon=True)
-    thread.start()
-    return thread
-
+def _first_line(exc: BaseException) -> str:
+    cause = getattr(exc, "orig", None) or exc
+    return (str(cause).strip().splitlines() or [""])[0]

@@ -189,10 +189,12 @@ def test_jsonl_format(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("line", "expected"), [
     ('{"id": "1", "account": "a", "created_at": "2026-10-01T08:00:00Z"}', "missing required key"),
-    ('{"id": "1", "account": "a", "created_at": "yesterday", "text": "x"}', "not ISO-8601"),
+    ('{"id": "1", "account": "a", "created_at": "yesterday", "text": "x"}',
+     "'yesterday' is not a date (ISO-8601"),
     ('{"id": "1", "account": "a", "created_at": "2026-10-01", "text": "x", "kind": "like"}',
      "kind 'like'"),
-    ('{"id": "abc", "account": "a", "created_at": "2026-10-01", "text": "x"}', "numeric id"),
+    ('{"id": "abc", "account": "a", "created_at": "2026-10-01", "text": "x"}',
+     "not a numeric post id"),
     ('{"id": "1", "account": "a", "created_at": "2026-10-01", "text": "x", "urls": "u"}',
      "urls must be a list"),
     ('{"id": "1", "account": "a", "created_at": "2026-10-01", "text": "x"', "invalid JSON"),

@@ -140,8 +140,12 @@ def test_monitor_run_as_a_process(tmp_path: Path) -> None:
 
     port = free_port()
     now = datetime.now(UTC)
-    # The digest trigger is a real daily cron trigger, set a few seconds ahead in Paris time.
-    digest_at = (now.astimezone(PARIS) + timedelta(seconds=8)).strftime("%H:%M:%S")
+    # The digest's daily cron is an hour behind (next run ~23 h away): this test never waits
+    # on the wall clock. It waits for the alert (the interval job's evaluations), then asks
+    # the service to run its jobs now (SIGUSR1): the digest is queued behind the pairs'
+    # analysis, so it always sees the alert. (A cron set 8 s ahead raced the evaluations on a
+    # loaded machine and made this test flaky.)
+    digest_at = (now.astimezone(PARIS) - timedelta(hours=1)).strftime("%H:%M:%S")
     config = tmp_path / "monitor.toml"
     config.write_text(f"""
 [database]
@@ -199,10 +203,12 @@ corporate = ["MaisonLumiere"]
             def subjects() -> list[str]:
                 return [str(m["Subject"]) for m in sink.messages]
 
-            _wait("the alert email", lambda: any("FIRING ml" in s for s in subjects()), 30,
+            _wait("the alert email", lambda: any("FIRING ml" in s for s in subjects()), 60,
                   proc)
+            assert not any(f"overlap on {yesterday}" in s for s in subjects())  # not yet due
+            proc.send_signal(signal.SIGUSR1)
             _wait("the digest email", lambda: any(f"overlap on {yesterday}" in s
-                                                  for s in subjects()), 40, proc)
+                                                  for s in subjects()), 60, proc)
         finally:
             proc.send_signal(signal.SIGTERM)
             try:
@@ -213,6 +219,7 @@ corporate = ["MaisonLumiere"]
     output = log_path.read_text()
     assert code == 0, output
     assert "SIGTERM received: stopping after the running job" in output
+    assert "SIGUSR1 received: running every pair job, then the digest, now" in output
     assert "service stopped" in output and "Traceback" not in output
     digests = [m for m in sink.messages if f"overlap on {yesterday}" in str(m["Subject"])]
     assert len(digests) == 1

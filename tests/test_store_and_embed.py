@@ -83,12 +83,14 @@ def test_default_model_loads_offline_and_separates_meaning(minilm: object) -> No
     assert vecs[0] @ vecs[1] > vecs[0] @ vecs[2] + 0.3
 
 
-def test_unknown_model_is_a_clear_error() -> None:
+def test_unknown_model_is_a_configuration_error_at_once() -> None:
     from monitor.embed import make_encoder
-    from monitor.errors import ModelError
+    from monitor.errors import ConfigError
 
-    with pytest.raises(ModelError, match=r"cannot load .* offline"):
-        make_encoder("/nonexistent/model-folder").encode(["x"])
+    # Refused before anything loads (no torch import, no hub retries): exit 2.
+    for name in ("/nonexistent/model-folder", "no-such-org/no-such-model", "not a model!!"):
+        with pytest.raises(ConfigError, match=r"is not a model this machine has"):
+            make_encoder(name)
 
 
 class CountingEncoder:

@@ -143,6 +143,7 @@ class _Fault:
     endpoint: str
     reset_in: float
     delay: float
+    headers: dict[str, str] = field(default_factory=dict)  # sent as given, over the usual ones
 
 
 @dataclass
@@ -188,9 +189,13 @@ class XEmulator:
     def __init__(self, token: str = "test-bearer-token", host: str = "127.0.0.1",
                  port: int = 0) -> None:
         self.token, self.host, self.port = token, host, port
+        # What X would bill: posts served per username, counted when the answer is built, so a
+        # slow answer the client gave up on counts too (X bills it all the same).
         self.served_posts: dict[str, int] = {}
         self.requests: list[dict[str, Any]] = []
         self._lock = threading.RLock()
+        self._idle = threading.Condition(self._lock)
+        self._in_flight = 0
         self._users: dict[str, _User] = {}  # by id
         self._by_name: dict[str, str] = {}  # lowercased username -> id: X ignores case
         self._posts: dict[str, _Post] = {}
@@ -320,11 +325,38 @@ class XEmulator:
             self._user(username).status = status
 
     def add_fault(self, kind: str, *, times: int = 1, account: str | None = None,
-                  endpoint: str = "timeline", reset_in: float = 1.0, delay: float = 0.0) -> None:
+                  endpoint: str = "timeline", reset_in: float = 1.0, delay: float = 0.0,
+                  headers: dict[str, str] | None = None) -> None:
+        """Queue a fault. `headers` override the fault reply's headers, e.g. a 429 whose
+        x-rate-limit-reset is not a number: {"x-rate-limit-reset": "soon"}."""
         if kind not in FAULT_KINDS or endpoint not in {"timeline", "users", "any"}:
             raise ValueError(f"bad fault {kind!r} / endpoint {endpoint!r}")
         with self._lock:
-            self._faults.append(_Fault(kind, times, account, endpoint, reset_in, delay))
+            self._faults.append(_Fault(kind, times, account, endpoint, reset_in, delay,
+                                       dict(headers or {})))
+
+    @property
+    def billed_posts(self) -> int:
+        """Every post served, to every account: what X would bill for the whole session."""
+        with self._lock:
+            return sum(self.served_posts.values())
+
+    @property
+    def capped(self) -> dict[str, int]:
+        """Accounts holding more posts than X serves (TIMELINE_CAP), with their post count."""
+        with self._lock:
+            counts: dict[str, int] = {}
+            for p in self._posts.values():
+                if p.history[-1] == p.id:
+                    name = self._users[p.author_id].username
+                    counts[name] = counts.get(name, 0) + 1
+            return {name: n for name, n in counts.items() if n > TIMELINE_CAP}
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Wait until no request is being answered (a slow fault may still be serving after
+        the client gave up): then served_posts is final. False on timeout."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._in_flight == 0, timeout)
 
     def reset_counters(self) -> None:
         with self._lock:
@@ -517,6 +549,16 @@ class XEmulator:
 
     def handle_request(self, method: str, target: str, authorization: str | None) -> Reply:
         """Answer one request; the HTTP handler only does I/O, so this is the whole behaviour."""
+        with self._lock:
+            self._in_flight += 1
+        try:
+            return self._answer(method, target, authorization)
+        finally:
+            with self._idle:
+                self._in_flight -= 1
+                self._idle.notify_all()
+
+    def _answer(self, method: str, target: str, authorization: str | None) -> Reply:
         split = urlsplit(target)
         path = unquote(split.path).rstrip("/")
         q = {k: v[-1] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
@@ -561,7 +603,7 @@ class XEmulator:
             body = _problem("Too Many Requests", "Too Many Requests", 429)
             return Reply(429, json.dumps(body).encode(), {
                 "x-rate-limit-limit": str(RATE_LIMIT), "x-rate-limit-remaining": "0",
-                "x-rate-limit-reset": str(reset)})
+                "x-rate-limit-reset": str(reset), **fault.headers})
         if fault.kind == "401":
             return Reply(401, json.dumps(UNAUTHORIZED).encode())
         if fault.kind == "malformed":  # a body cut mid-way, as flaky proxies deliver

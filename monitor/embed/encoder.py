@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from monitor.errors import ModelError
+from monitor.errors import ConfigError, ModelError
 
 DEFAULT_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 USE_MODEL_ID = "use-multilingual-v3"
@@ -138,8 +138,35 @@ class UniversalSentenceEncoder:
         return _normalise(np.concatenate(out))
 
 
+def check_model_name(name: str) -> None:
+    """Raise ConfigError (exit 2, at once) for a model name this machine cannot load offline:
+    not an alias, not a local folder, not in the Hugging Face cache. Loads nothing."""
+    if model_id_for(name) in (DEFAULT_MODEL_ID, USE_MODEL_ID) or name.strip().lower() == "auto":
+        return
+    text = name.strip()
+    if text and os.path.isdir(os.path.expanduser(text)):
+        return
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        for repo in (text, f"sentence-transformers/{text}"):
+            try:
+                if isinstance(try_to_load_from_cache(repo, "config.json"), str):
+                    return
+            except Exception:  # an invalid repo id is simply not in the cache
+                continue
+    except ImportError:  # no hub client: let loading decide
+        return
+    raise ConfigError(f"[model] name {text[:200]!r} is not a model this machine has: use "
+                      "'default' (the bundled all-MiniLM-L6-v2), 'use-multilingual', a local "
+                      "model folder, or a sentence-transformers model already in the Hugging "
+                      "Face cache (the monitor never downloads one).")
+
+
 def make_encoder(name: str = "default", *, batch_size: int = 64) -> Encoder:
-    """The encoder for a configured model name (nothing is loaded until the first encode)."""
+    """The encoder for a configured model name (nothing is loaded until the first encode);
+    raises ConfigError for a name no model answers to."""
+    check_model_name(name)
     if model_id_for(name) == USE_MODEL_ID:
         return UniversalSentenceEncoder(batch_size=batch_size)
     return SentenceTransformerEncoder(name, batch_size=batch_size)

@@ -27,13 +27,15 @@ from monitor.ingest.x_api import (
     AccessDenied,
     AccountUnavailable,
     RateLimited,
+    TemporaryFailure,
     TimelinePage,
     UserLookup,
     XSource,
 )
+from monitor.limits import TIMELINE_CAP
 from monitor.store import Store
 from monitor.store import collection as db
-from monitor.store.collection import AccountState, RunCursor
+from monitor.store.collection import AccountState, RunCursor, TimelineCap
 
 log = logging.getLogger(__name__)
 MIN_PAGE = 5  # X refuses max_results below 5
@@ -64,13 +66,24 @@ class AccountResult:
     pages: int = 0
     reads: int = 0
     message: str = ""
+    cap: TimelineCap | None = None  # this run hit X's cap of the newest 3,200 posts
 
     def line(self) -> str:
         counts = (f"{_n(self.new_posts, 'new post')}, {self.updated_posts} updated, "
                   f"{_n(self.pages, 'page')}, {_n(self.reads, 'read')}")
+        cap = f"; {cap_note(self.cap)}" if self.cap else ""
         if self.outcome == "ok":
-            return f"@{self.username}: {counts}"
-        return f"@{self.username}: {self.outcome} ({counts}): {self.message}"
+            return f"@{self.username}: {counts}{cap}"
+        return f"@{self.username}: {self.outcome} ({counts}){cap}: {self.message}"
+
+
+def cap_note(cap: TimelineCap) -> str:
+    """What hitting X's timeline cap means, in words (the run's line and `monitor status`)."""
+    older = f"{cap.oldest_served:%Y-%m-%d %H:%M} UTC" if cap.oldest_served else "the oldest one"
+    back = f" (back to {cap.horizon:%Y-%m-%d})" if cap.horizon else " (since the run before)"
+    return (f"X's cap reached: X serves only the newest {TIMELINE_CAP:,} posts of a "
+            f"timeline, so posts older than {older}{back} were not collected; import the "
+            "account's X archive (monitor ingest --from-archive) to fill the gap")
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,8 +230,17 @@ class _Collector:
             db.record_error(self.store, st.account_id, str(exc), now=self.now())
             return tally.result(st.username, "deferred", str(exc))
         except SourceError as exc:  # retries exhausted, malformed answer, bad request
-            db.record_error(self.store, st.account_id, str(exc), now=self.now())
+            billed = exc.billed if isinstance(exc, TemporaryFailure) else 0
+            tally.reads += billed  # X bills what it served to the requests that timed out
+            db.record_error(self.store, st.account_id, str(exc), now=self.now(), reads=billed,
+                            month=self.now().strftime("%Y-%m"))
             return tally.result(st.username, "failed", str(exc))
+        except Exception as exc:  # a bug or an answer nothing expected: this account only
+            log.exception("collection of @%s failed unexpectedly", st.username)
+            message = (f"unexpected {type(exc).__name__} while collecting @{st.username} (a "
+                       "bug: please report it, with the log); the other accounts go on")
+            db.record_error(self.store, st.account_id, message, now=self.now())
+            return tally.result(st.username, "failed", message)
         if self.paused:
             return tally.result(st.username, "paused",
                                 "monthly read cap reached; resumes when the cap allows")
@@ -237,6 +259,7 @@ class _Collector:
             floor, until, newest = st.since_id, None, None
             start = None if floor else self.now() - timedelta(days=self.cfg.x.backfill_days)
         lowest = until  # the oldest post id stored by this run so far
+        served = st.run_served if resume else 0  # posts X served to this run, all pages
         token: str | None = None
         while True:
             size = self._page_size()
@@ -251,15 +274,31 @@ class _Collector:
             cursor = (RunCursor(newest_id=newest, until_id=lowest, floor_id=floor,
                                 start_time=start)
                       if page.next_token and lowest else None)
+            served += len(page.posts)
+            cap = self._cap(lowest, start, page) if cursor is None and served >= \
+                TIMELINE_CAP else None
             result = db.save_page(
                 self.store, st.account_id, page.posts, reads=page.reads,
                 month=self.now().strftime("%Y-%m"), now=self.now(), cursor=cursor,
-                since_id=newest or floor, owner_username=page.owner_username)
+                since_id=newest or floor, owner_username=page.owner_username, served=served,
+                cap=cap)
             tally.add(page, result.inserted, result.updated)
+            if cap is not None:
+                tally.cap = cap
+                log.warning("@%s: %s", st.username, cap_note(cap))
             st = db.load_state(self.store, st.account_id)
             if not page.next_token:
                 return st
             token = page.next_token
+
+    def _cap(self, lowest: str | None, start: datetime | None,
+             page: TimelinePage) -> TimelineCap:
+        """The run was served X's cap of posts: X stops there, whatever the horizon."""
+        oldest = min((p.created_at for p in page.posts), default=None)
+        if lowest is not None:
+            stored = self.store.posts_by_ids([lowest]).get(lowest)
+            oldest = stored.created_at if stored else oldest
+        return TimelineCap(reached_at=self.now(), oldest_served=oldest, horizon=start)
 
     def _page_size(self) -> int:
         """Posts to ask for: a full page, fewer near the monthly read cap, 0 once it is hit."""
@@ -283,6 +322,7 @@ class _Collector:
 class _Tally:
     def __init__(self) -> None:
         self.new = self.updated = self.pages = self.reads = 0
+        self.cap: TimelineCap | None = None
 
     def add(self, page: TimelinePage, inserted: int, updated: int) -> None:
         self.new += inserted
@@ -292,7 +332,7 @@ class _Tally:
 
     def result(self, username: str, outcome: str, message: str = "") -> AccountResult:
         return AccountResult(username, outcome, self.new, self.updated, self.pages, self.reads,
-                             message)
+                             message, self.cap)
 
 
 def _n(count: int, noun: str) -> str:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-# X usernames: 1-15 word characters (older accounts up to 50 in exports; be lenient).
-RT_PREFIX = re.compile(r"^RT @(\w{1,50}):\s?")
+# X usernames: 1-15 ASCII word characters (older accounts up to 50 in exports; be lenient).
+# ASCII only: `\d` alone would take "²" for a digit of a post id.
+RT_PREFIX = re.compile(r"^RT @(\w{1,50}):\s?", re.ASCII)
 STATUS_URL = re.compile(
-    r"^https?://(?:www\.|mobile\.)?(?:twitter\.com|x\.com)/(\w{1,50})/status(?:es)?/(\d+)",
-    re.IGNORECASE)
+    r"^https?://(?:www\.|mobile\.)?(?:twitter\.com|x\.com)/(\w{1,50})/status(?:es)?/"
+    r"([0-9]{1,19})(?![0-9])", re.IGNORECASE | re.ASCII)
 HASHTAG = re.compile(r"(?<![\w&])#(\w+)")
 MENTION = re.compile(r"(?<![\w])@(\w{1,50})")
 URL = re.compile(r"https?://\S+")
@@ -39,7 +40,9 @@ def retweeted_account(text: str) -> str | None:
 def status_link(url: str) -> tuple[str, str] | None:
     """(username, status id) when `url` points at a post on X/Twitter."""
     match = STATUS_URL.match(url.strip())
-    return (match.group(1), match.group(2)) if match else None
+    if not match or not 0 < int(match.group(2)) < 2**63:  # not an id X can have: a plain link
+        return None
+    return match.group(1), str(int(match.group(2)))
 
 
 def hashtags(text: str) -> tuple[str, ...]:

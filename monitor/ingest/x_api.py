@@ -15,7 +15,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,6 +27,16 @@ from requests.adapters import HTTPAdapter
 from requests.utils import get_environ_proxies
 
 from monitor.errors import AuthError, SourceError
+from monitor.ingest.rate_limits import (
+    MAX_RESET_AHEAD_S,
+    RESET_UNKNOWN_WAIT_S,
+)
+from monitor.ingest.rate_limits import (
+    reset_at as _reset_at,
+)
+from monitor.ingest.rate_limits import (
+    sanitise_rate_headers as _sanitise_rate_headers,
+)
 from monitor.ingest.x_posts import TimelinePage, parse_page
 
 log = logging.getLogger(__name__)
@@ -42,7 +52,6 @@ TWEET_FIELDS = ["created_at", "lang", "entities", "referenced_tweets", "conversa
 EXPANSIONS = ["author_id", "referenced_tweets.id", "referenced_tweets.id.author_id"]
 USER_FIELDS = ["username", "protected"]
 BACKOFF_CAP_S = 60.0
-RESET_UNKNOWN_WAIT_S = 60.0  # a 429 without x-rate-limit-reset: X windows are 15 minutes
 TOKEN_PLACEHOLDER = "[added-when-sent]"  # what tweepy sees (and logs) instead of the token
 TOKEN_HELP = ("Check X_BEARER_TOKEN: copy the Bearer Token of your app again from the X "
               "developer portal (Projects & Apps > your app > Keys and tokens), set it in the "
@@ -63,14 +72,22 @@ class RateLimited(SourceError):
 
     def __init__(self, account: str, reset_at: float, max_wait_s: float) -> None:
         self.account, self.reset_at = account, reset_at
-        when = time.strftime("%H:%M:%S UTC", time.gmtime(reset_at))
+        try:
+            when = time.strftime("%H:%M:%S UTC", time.gmtime(reset_at))
+        except (OverflowError, OSError, ValueError):
+            when = "an unknown time"
         super().__init__(f"X API rate limit reached on @{account}; it resets at {when}, later "
                          f"than [x] max_rate_limit_wait_s ({max_wait_s:g} s) allows waiting. "
                          "Stopped cleanly: the next run resumes from the last saved page.")
 
 
 class TemporaryFailure(SourceError):
-    """X kept failing (5xx, timeouts, connection errors) after every retry."""
+    """X kept failing (5xx, timeouts, connection errors) after every retry. `billed` is what
+    X may still bill: the posts it served to requests that timed out (the page size asked)."""
+
+    def __init__(self, message: str, *, billed: int = 0) -> None:
+        super().__init__(message)
+        self.billed = billed
 
 
 class MalformedResponse(SourceError):
@@ -130,6 +147,7 @@ class _XAdapter(HTTPAdapter):
         host = urlsplit(target).hostname or ""
         chosen = {} if host in LOOPBACK else get_environ_proxies(target)
         response = super().send(request, stream, self._timeout, verify, cert, chosen)
+        _sanitise_rate_headers(response)
         self._note_limits(urlsplit(target).path, response)
         return response
 
@@ -212,28 +230,39 @@ class XSource:
                       pagination_token: str | None = None,
                       max_results: int = PAGE_SIZE) -> TimelinePage:
         """One page of @account's posts, newest first, within the given bounds."""
+        timed_out = [0]
         body = self._call(account, "timeline", self._client.get_users_tweets, id=user_id,
                           max_results=max_results, since_id=since_id, until_id=until_id,
                           start_time=start_time, pagination_token=pagination_token,
                           tweet_fields=TWEET_FIELDS, expansions=EXPANSIONS,
-                          user_fields=["username"])
+                          user_fields=["username"], _timed_out=timed_out,
+                          _page_size=max_results)
         try:
-            return parse_page(body, account)
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            page = parse_page(body, account)
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
             raise MalformedResponse(
                 f"the X API sent a malformed timeline page for @{account} ({type(exc).__name__}: "
-                f"{exc}); nothing from that page was stored. Run again later.") from None
+                f"{str(exc)[:200]}); nothing from that page was stored. Run again later.") from None
+        # X bills every post it serves, also to a request we gave up on (a read timeout): the
+        # retry asked for the same page, so each timed-out attempt cost what the answer holds.
+        return replace(page, reads=page.reads * (1 + timed_out[0])) if timed_out[0] else page
 
     # -- the one place requests are made ---------------------------------------------------------
 
-    def _call(self, account: str, what: str, fn: Callable[..., Any],
+    def _call(self, account: str, what: str, fn: Callable[..., Any], *,
+              _timed_out: list[int] | None = None, _page_size: int = 0,
               **params: Any) -> dict[str, Any]:
+        """Call `fn` with retries and rate-limit waits. `_timed_out[0]` counts the read
+        timeouts before the answer (X may have served and billed each of them)."""
         retries = 0
         waited = 0.0
+        timeouts = _timed_out if _timed_out is not None else [0]
         endpoint = "timeline" if what == "timeline" else "users"
         while True:
             remaining, reset_at = self._adapter.limits.get(endpoint, (1, 0.0))
             now = self._clock()
+            if reset_at > now + MAX_RESET_AHEAD_S:  # implausible: a window of unknown end
+                reset_at = now + RESET_UNKNOWN_WAIT_S
             if remaining <= 0 and reset_at > now:
                 # The app's window is spent (by this account or another): do not spend a request
                 # to be told so; wait for the reset if allowed, else leave it to the next run.
@@ -271,8 +300,10 @@ class XSource:
                     f"the X API answered the {what} of @{account} with a body that is not "
                     "valid JSON (cut off or garbled); nothing from it was stored. Run again "
                     "later; if it persists, check any proxy between this machine and X.") from None
-            except requests.exceptions.Timeout:
+            except requests.exceptions.Timeout as exc:
                 problem = f"no answer within [x] timeout_s ({self._timeout:g} s)"
+                if not isinstance(exc, requests.exceptions.ConnectTimeout):
+                    timeouts[0] += 1  # the request reached X, which may have served it
             except requests.exceptions.RequestException as exc:
                 problem = (f"cannot connect to {self._base_url} ({type(exc).__name__}; "
                            "check [x] api_base_url or MONITOR_X_API_BASE_URL and the network)")
@@ -290,7 +321,7 @@ class XSource:
                 raise TemporaryFailure(
                     f"the X API {what} of @{account} failed: {problem}, after {retries} "
                     f"retries ([x] max_retries). What was saved is kept; the next run "
-                    "resumes from there.")
+                    "resumes from there.", billed=timeouts[0] * _page_size)
             delay = min(self._backoff * 2 ** retries, BACKOFF_CAP_S)
             retries += 1
             log.warning("X API %s of @%s: %s; retry %d of %d in %.1f s", what, account, problem,
@@ -303,13 +334,6 @@ def _endpoint(path: str) -> str:
 
 
 # -- mapping X's answers ---------------------------------------------------------------------------
-
-def _reset_at(response: Any, now: float) -> float:
-    try:
-        return float(response.headers["x-rate-limit-reset"])
-    except (KeyError, TypeError, ValueError, AttributeError):
-        return now + RESET_UNKNOWN_WAIT_S
-
 
 def _unavailable(account: str, what: str, exc: tweepy.HTTPException) -> SourceError:
     """403/404 -> why the account cannot be read; an app-level 403 stops the whole run."""

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from monitor.ingest import boundary
 from monitor.ingest.entities import parse_iso
 from monitor.models import Post, PostKind
 
@@ -40,7 +41,8 @@ def parse_page(body: Mapping[str, Any], account: str) -> TimelinePage:
         raise TypeError("'data' must be a list and 'meta' an object")
     includes = body.get("includes") or {}
     tweets = {str(t["id"]): t for t in includes.get("tweets") or []}
-    users = {str(u["id"]): str(u["username"]) for u in includes.get("users") or []}
+    users = {str(u["id"]): boundary.username(u["username"], "includes.users.username")
+             for u in includes.get("users") or []}
     owner = next((users[str(t["author_id"])] for t in data
                   if str(t.get("author_id")) in users), None)
     posts = tuple(post_from_api(t, owner or account, tweets, users) for t in data)
@@ -53,10 +55,12 @@ def parse_page(body: Mapping[str, Any], account: str) -> TimelinePage:
 def post_from_api(tweet: Mapping[str, Any], account: str, tweets: Mapping[str, Any],
                   users: Mapping[str, str]) -> Post:
     """One X v2 tweet object (with the page's includes) -> Post."""
-    post_id = str(tweet["id"])
-    if not post_id.isdigit():
-        raise ValueError(f"post id {post_id!r} is not numeric")
-    refs = [(str(r["type"]), str(r["id"])) for r in tweet.get("referenced_tweets") or []]
+    # The same boundary checks as the importers (FieldError is a ValueError: a malformed page).
+    post_id = boundary.post_id(tweet["id"], "id")
+    created = boundary.parse_date(tweet["created_at"], "created_at", parse_iso, "ISO-8601",
+                                  None)
+    refs = [(str(r["type"]), boundary.post_id(r["id"], "referenced_tweets.id"))
+            for r in tweet.get("referenced_tweets") or []]
     # A retweet is the plainest relation, then a quote (which may also be a reply).
     refs.sort(key=lambda r: list(KIND_BY_REF).index(r[0]) if r[0] in KIND_BY_REF else 9)
     kind = KIND_BY_REF.get(refs[0][0], PostKind.ORIGINAL) if refs else PostKind.ORIGINAL
@@ -71,10 +75,14 @@ def post_from_api(tweet: Mapping[str, Any], account: str, tweets: Mapping[str, A
         original_entities = original.get("entities") or {}
         text = f"RT @{author}: " + _expand(str(original["text"]), original_entities)
         entities = _merge(entities, original_entities)
-    edits = tuple(str(i) for i in tweet.get("edit_history_tweet_ids") or ())
+    edits = boundary.id_list(tweet.get("edit_history_tweet_ids"), "edit_history_tweet_ids")
+    try:
+        lang = boundary.lang(tweet.get("lang"), "lang")
+    except boundary.FieldError:  # an odd tag from X must not refuse the page: unknown
+        lang = None
     return Post(
-        post_id=post_id, account=account, created_at=parse_iso(str(tweet["created_at"])),
-        text=text, lang=tweet.get("lang") or None, kind=kind,
+        post_id=post_id, account=account, created_at=created,
+        text=_repair(text), lang=lang, kind=kind,
         referenced_ids=tuple(dict.fromkeys(rid for _, rid in refs)),
         referenced_accounts=tuple(dict.fromkeys(ref_accounts)),
         urls=tuple(dict.fromkeys(str(u.get("expanded_url") or u["url"])
@@ -95,6 +103,12 @@ def _expand(text: str, entities: Mapping[str, Any]) -> str:
         if short and full:
             text = text.replace(str(short), str(full))
     return text
+
+
+def _repair(text: str) -> str:
+    """X is the authority on its posts: characters no store can keep (a lone surrogate from a
+    \\ud800 escape, NUL) are replaced rather than refusing the page forever."""
+    return boundary.BAD_CHAR.sub("\ufffd", text)
 
 
 def _merge(own: Mapping[str, Any], original: Mapping[str, Any]) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from monitor.models import REDUNDANT_CLASSES, RISK_CLASSES, PostClass, family
 from monitor.notify.alerts import AlertState, AlertStatus
 from monitor.notify.email import build_email
 from monitor.report.model import Freshness, PairReport, ReportItem
-from monitor.report.render import highlight, install_language, post_url
+from monitor.report.render import highlight, install_language, post_url, shown
 from monitor.report.voice import VoicePath
 from monitor.store import Store
 from monitor.store import notify_repo as repo
@@ -46,7 +46,7 @@ def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
 def local_zone(cfg: MonitorConfig) -> ZoneInfo:
     try:
         return ZoneInfo(cfg.schedule.timezone)
-    except (ValueError, LookupError):
+    except (ValueError, LookupError, OSError):
         raise ConfigError(f"{cfg.source}: [schedule] timezone {cfg.schedule.timezone!r} is not "
                           "a known time zone: use an IANA name such as Europe/Paris.") from None
 
@@ -343,12 +343,16 @@ def _delta(now: float | None, before: float | None, lang: Lang) -> str:
 @dataclass(frozen=True)
 class QueuedDigest:
     digest: DigestEmail
-    outcome: str  # "queued", "already queued", "empty" or "no recipients"
+    # "queued", "already queued", "re-addressed" (a waiting copy went to `previous`),
+    # "already sent", "empty" or "no recipients"
+    outcome: str
+    previous: tuple[str, ...] = ()
 
 
 def queue_digests(store: Store, cfg: MonitorConfig, digests: Sequence[DigestEmail],
                   now: datetime, *, send_when_empty: bool) -> list[QueuedDigest]:
-    """Put digests in the outbox (once per key); empty ones only with send_when_empty."""
+    """Put digests in the outbox (once per key); empty ones only with send_when_empty. A copy
+    still waiting under the same key is replaced by this build, to today's recipients."""
     out = []
     for d in digests:
         if not d.recipients:
@@ -356,8 +360,8 @@ def queue_digests(store: Store, cfg: MonitorConfig, digests: Sequence[DigestEmai
         elif d.empty and not send_when_empty:
             out.append(QueuedDigest(d, "empty"))
         else:
-            queued = repo.enqueue(store, [d.message(cfg.email.sender, now)], now)[0]
-            out.append(QueuedDigest(d, "queued" if queued else "already queued"))
+            q = repo.queue_latest(store, d.message(cfg.email.sender, now), now)
+            out.append(QueuedDigest(d, q.outcome, q.previous))
     return out
 
 
@@ -428,10 +432,12 @@ def _environment(lang: Lang, base_url: str | None) -> Any:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
     # Autoescape by template name: on for .html.j2, off for the plain-text .txt.j2.
+    # `shown`: every printed value has its direction controls shown as markers (monitor.bidi).
     env = Environment(loader=FileSystemLoader(_TEMPLATES), undefined=StrictUndefined,
                       autoescape=select_autoescape(["html.j2", "html"], default=False),
                       extensions=["jinja2.ext.i18n"],
-                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                      finalize=shown)
     install_language(env, lang)
     env.filters["highlight"] = highlight
     env.filters["post_url"] = post_url

@@ -45,6 +45,17 @@ def build_email(*, key: str, sender: str, recipients: Sequence[str], subject: st
     return msg.as_string()
 
 
+def readdress_email(payload: str, recipients: Sequence[str]) -> str:
+    """A stored message with its To: header set to `recipients` (all else as built)."""
+    from email import message_from_string
+    from email.policy import default
+
+    msg = message_from_string(payload, policy=default)
+    del msg["To"]
+    msg["To"] = ", ".join(recipients)
+    return msg.as_string()
+
+
 @dataclass(frozen=True)
 class SmtpSettings:
     host: str

@@ -5,18 +5,27 @@ sent, or records the error and schedules the next attempt with exponential backo
 ... up to 1 h). A channel that fails once is not tried again in the same pass, so an SMTP server
 that is down costs one timeout, not one per message. Nothing is ever dropped: a message waits
 until it goes out, and `monitor status` shows what waits and why.
+
+Two rules keep a waiting message honest. Its recipients are checked against the configuration
+when it is sent (`addressing_for`): an email queued for recipients the configuration no longer
+names is re-addressed to the ones it names now, or, when its pair is gone or its pairs now go
+to different lists, superseded (never sent) with the reason; the report says which. And a claim
+is never silently skipped: a claim left by a process that died (a kill during `monitor digest
+--send`) is taken over at once, and a live one is reported with its holder and end.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from monitor.config import MonitorConfig, Secrets
-from monitor.errors import MonitorError
+from monitor.errors import ConfigError, MonitorError
+from monitor.notify.email import readdress_email
+from monitor.notify.holder import Holder, this_process
 from monitor.store import Store
 from monitor.store import notify_repo as repo
 from monitor.store.notify_repo import OutboxEntry, OutboxMessage
@@ -36,14 +45,67 @@ def backoff(attempts: int) -> timedelta:
 
 
 @dataclass(frozen=True)
+class Busy:
+    """A message another live sender holds: who, and until when (then it is retried)."""
+
+    holder: str
+    until: datetime | None
+
+
+@dataclass(frozen=True)
 class DeliveryReport:
     sent: tuple[str, ...]  # keys delivered in this pass
     failed: tuple[str, ...]  # keys tried in this pass and still queued
     errors: tuple[str, ...]  # one message per failing channel
+    # The envelope recipients each sent email actually went to.
+    sent_to: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Emails sent to other recipients than they were queued for: key -> (queued, used).
+    readdressed: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = field(
+        default_factory=dict)
+    superseded: Mapping[str, str] = field(default_factory=dict)  # key -> why never sent
+    busy: Mapping[str, Busy] = field(default_factory=dict)  # held by another live sender
+    reclaimed: tuple[str, ...] = ()  # taken over from a sender that died
 
     @property
     def ok(self) -> bool:
         return not self.failed
+
+
+@dataclass(frozen=True)
+class Address:
+    """Where a waiting message should go now; `superseded` says why it must not go at all."""
+
+    recipients: tuple[str, ...]
+    superseded: str | None = None
+
+
+Addressing = Callable[[OutboxEntry], Address]
+
+
+def addressing_for(cfg: MonitorConfig) -> Addressing:
+    """The recipients the configuration names today for each waiting email: its pair's own
+    list, else [email] recipients (a digest of several pairs: the one list they share)."""
+    def address(entry: OutboxEntry) -> Address:
+        if entry.channel != "email" or not entry.pair:
+            return Address(entry.recipients)
+        names = [entry.pair] if any(p.name == entry.pair for p in cfg.pairs) else \
+            entry.pair.split(",")
+        lists: set[tuple[str, ...]] = set()
+        for name in names:
+            try:
+                pair = cfg.pair(name)
+            except ConfigError:
+                return Address((), f"pair {name!r} is no longer in the configuration")
+            lists.add(tuple(pair.recipients or cfg.email.recipients))
+        if len(lists) > 1:
+            return Address((), "its pairs now go to different recipient lists; build the "
+                           "digest again (monitor digest --send) to send one per list")
+        wanted = lists.pop()
+        if not wanted:
+            return Address((), "the configuration names no recipient for it any more")
+        return Address(wanted)
+
+    return address
 
 
 def transports_for(cfg: MonitorConfig, secrets: Secrets) -> dict[str, Transport]:
@@ -76,19 +138,58 @@ def queue(store: Store, messages: Sequence[OutboxMessage], now: datetime) -> lis
 
 
 def deliver_pending(store: Store, transports: Mapping[str, Transport], clock: Clock, *,
-                    ignore_backoff: bool = False, lease: timedelta = timedelta(minutes=10)
-                    ) -> DeliveryReport:
-    """Deliver the due messages (every unsent one with `ignore_backoff`), each exactly once."""
+                    ignore_backoff: bool = False, lease: timedelta = timedelta(minutes=10),
+                    addressing: Addressing | None = None) -> DeliveryReport:
+    """Deliver the due messages (every unsent one with `ignore_backoff`), each exactly once.
+    `addressing` (see `addressing_for`) re-addresses or supersedes emails whose recipients
+    the configuration no longer names; without it, messages go where they were queued."""
     sent: list[str] = []
     failed: list[str] = []
     errors: dict[str, str] = {}
+    sent_to: dict[str, tuple[str, ...]] = {}
+    readdressed: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+    superseded: dict[str, str] = {}
+    busy: dict[str, Busy] = {}
+    reclaimed: list[str] = []
+    me = this_process()
     for entry in repo.pending_messages(store, clock(), ignore_backoff=ignore_backoff):
         if entry.channel in errors:
             continue  # this channel just failed: leave its other messages to the next pass
         transport = transports.get(entry.channel)
+        if transport is None:
+            continue  # a channel this version does not know
         now = clock()
-        if transport is None or not repo.claim(store, entry.id, now, now + lease):
-            continue  # unknown channel in this version, or another sender holds it
+        claim = repo.claim(store, entry.id, now, now + lease, holder=me)
+        if not claim.taken and not claim.sent:
+            holder = Holder.parse(claim.holder)
+            if holder is not None and holder.is_gone():
+                log.warning("outbox: %s was claimed by %s, which is gone; taking it over",
+                            entry.key, holder.describe())
+                claim = repo.claim(store, entry.id, now, now + lease, holder=me,
+                                   take_from=claim.holder)
+                if claim.taken:
+                    reclaimed.append(entry.key)
+            if not claim.taken and not claim.sent:
+                who = holder.describe() if holder else "another sender"
+                busy[entry.key] = Busy(who, claim.until)
+                log.info("outbox: %s is being delivered by %s (claimed until %s)", entry.key,
+                         who, claim.until)
+        if not claim.taken:
+            continue
+        where = addressing(entry) if addressing is not None else Address(entry.recipients)
+        if where.superseded:
+            repo.supersede(store, entry.id, clock(), f"superseded: {where.superseded}")
+            log.warning("outbox: %s not sent: %s", entry.key, where.superseded)
+            superseded[entry.key] = where.superseded
+            continue
+        if entry.channel == "email" and set(where.recipients) != set(entry.recipients):
+            payload = readdress_email(entry.payload, where.recipients)
+            repo.readdress(store, entry.id, where.recipients, payload)
+            log.warning("outbox: %s was queued for %s; the configuration now names %s: "
+                        "re-addressed", entry.key, ", ".join(entry.recipients) or "nobody",
+                        ", ".join(where.recipients))
+            readdressed[entry.key] = (entry.recipients, where.recipients)
+            entry = replace(entry, recipients=where.recipients, payload=payload)
         try:
             transport(entry)
         except Exception as exc:
@@ -106,7 +207,9 @@ def deliver_pending(store: Store, transports: Mapping[str, Transport], clock: Cl
         if repo.mark_sent(store, entry.id, clock()):
             log.info("outbox: sent %s (%s)", entry.key, entry.channel)
             sent.append(entry.key)
-    return DeliveryReport(tuple(sent), tuple(failed), tuple(errors.values()))
+            sent_to[entry.key] = entry.recipients
+    return DeliveryReport(tuple(sent), tuple(failed), tuple(errors.values()), sent_to,
+                          readdressed, superseded, busy, tuple(reclaimed))
 
 
 def outbox_status(store: Store) -> dict[str, Any]:

@@ -2,7 +2,9 @@
 
 Every post text is untrusted: HTML goes through Jinja2 with autoescape, Markdown escapes the
 characters a Markdown viewer would read as HTML or table syntax, CSV cells that a spreadsheet
-would run as formulas are defused.
+would run as formulas are defused and every cell holding a line break is quoted. In every
+format meant for people, bidirectional controls are shown as markers (`monitor.bidi`); JSON
+keeps the text as stored, with those controls written as escapes.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any, Protocol
 
 from markupsafe import Markup, escape
 
+from monitor import bidi
 from monitor.analysis.rates import PeriodStats
 from monitor.analysis.text import fold
 from monitor.i18n import CLASS_ORDER, FAMILY_CSS, N_, VOICE_KINDS, Lang
@@ -124,7 +127,8 @@ def post_url(post: Post) -> str:
 
 
 def highlight(text: str, terms: tuple[str, ...] | list[str]) -> Markup:
-    """Escaped text with the shared terms wrapped in <mark>."""
+    """Escaped text with the shared terms wrapped in <mark> (direction controls shown)."""
+    text = bidi.neutralise(text)
     wanted = set(terms)
     out: list[str] = []
     last = 0
@@ -137,6 +141,14 @@ def highlight(text: str, terms: tuple[str, ...] | list[str]) -> Markup:
     return Markup("".join(out))
 
 
+def shown(value: Any) -> Any:
+    """Jinja2's `finalize`: every value a template prints has its direction controls shown
+    as markers, whatever the template (reports, dashboard, digest), so none can forget it."""
+    if isinstance(value, Markup):  # already escaped by our own code: keep it markup
+        return Markup(bidi.neutralise(str(value)))
+    return bidi.neutralise(value) if isinstance(value, str) else value
+
+
 def template_environment(*extra_dirs: Path, lang: Lang | None = None) -> Any:
     """The Jinja2 environment of the reports (autoescape on), speaking `lang` (default:
     English, UTC); `extra_dirs` come first, so the dashboard's templates can extend the
@@ -147,7 +159,7 @@ def template_environment(*extra_dirs: Path, lang: Lang | None = None) -> Any:
     env = Environment(loader=FileSystemLoader([*extra_dirs, TEMPLATES]),
                       undefined=StrictUndefined, extensions=["jinja2.ext.i18n"],
                       autoescape=select_autoescape(["html", "j2"], default=True),
-                      trim_blocks=True, lstrip_blocks=True)
+                      trim_blocks=True, lstrip_blocks=True, finalize=shown)
     install_language(env, lang)
     env.filters["highlight"] = highlight
     env.filters["post_url"] = post_url
@@ -207,7 +219,8 @@ def html_context(report: PairReport, *, alerts: Sequence[AlertPeriod] | None = N
     threshold = report.thresholds.overlap if report.thresholds else None
     sims = [i.finding.similarity for i in report.items if i.finding.similarity is not None]
     firing = [(p.start, p.end or report.end) for p in alerts or ()]
-    chart_svgs = {}
+    # Every chart is named, drawn or not: an empty period renders as an empty, valid report.
+    chart_svgs: dict[str, Markup | None] = {"weekly": None, "mix": None, "similarity": None}
     if report.weekly:
         chart_svgs["weekly"] = Markup(charts.weekly_overlap_chart(
             report.weekly, report.alert_threshold, firing, lang=lang))
@@ -243,6 +256,7 @@ def render_html(report: PairReport, *, alerts: Sequence[AlertPeriod] | None = No
 
 
 def md_escape(text: str) -> str:
+    text = bidi.neutralise(text)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = text.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
     return re.sub(r"([\\`*_\[\]#])", r"\\\1", text).replace("\\\\|", "\\|")
@@ -320,30 +334,45 @@ def report_dict(report: PairReport, *,
 
 
 def render_json(report: PairReport, *, alerts: Sequence[AlertPeriod] | None = None) -> str:
-    return json.dumps(report_dict(report, alerts=alerts), ensure_ascii=False, indent=2,
-                      allow_nan=False) + "\n"
+    return bidi.json_escape(json.dumps(report_dict(report, alerts=alerts), ensure_ascii=False,
+                                       indent=2, allow_nan=False)) + "\n"
 
 
-def _cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    # A leading =, +, - or @ makes spreadsheets evaluate the cell; a quote keeps it as text.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+# What makes a spreadsheet evaluate a cell: a leading =, +, - or @ (and their full-width
+# forms, which some spreadsheets read the same), or a tab or line break before one.
+_FORMULA_START = ("=", "+", "-", "@", "＝", "＋", "－", "＠")
+
+
+def text_cell(value: str | None) -> str:
+    """A CSV cell of untrusted text: direction controls shown, a would-be formula defused
+    with a leading quote (the spreadsheet then shows it as text)."""
+    text = bidi.neutralise(value or "")
+    if text[:1] in ("\t", "\r", "\n") or text.lstrip(" \t\r\n")[:1] in _FORMULA_START:
+        return "'" + text
+    return text
+
+
+def number_cell(value: float | None) -> str:
+    """A CSV cell of a number, as the number (-0.0312 stays a number)."""
+    return "" if value is None else f"{value:.4f}"
 
 
 def render_csv(report: PairReport) -> str:
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    # CRLF rows (RFC 4180): the writer then quotes every cell holding a \r or a \n, so no
+    # line break inside a post can start a new row (with "\n" rows, a lone \r went unquoted).
+    writer = csv.writer(buf, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(["post_id", "account", "created_at", "class", "reason", "similarity",
                      "lexical", "nearest_post_id", "nearest_account", "nearest_text", "text",
                      "url"])
     for i in report.items:
         f = i.finding
-        writer.writerow([_cell(v) for v in (
-            f.post_id, f.account, f.created_at.isoformat(), f.post_class.value, f.reason,
-            None if f.similarity is None else f"{f.similarity:.4f}",
-            None if f.lexical is None else f"{f.lexical:.4f}", f.nearest_id,
-            f.nearest_account, i.nearest.text if i.nearest else None, i.post.text,
-            post_url(i.post))])
+        writer.writerow([
+            f.post_id, text_cell(f.account), f.created_at.isoformat(), f.post_class.value,
+            text_cell(f.reason), number_cell(f.similarity), number_cell(f.lexical),
+            f.nearest_id or "", text_cell(f.nearest_account),
+            text_cell(i.nearest.text if i.nearest else None), text_cell(i.post.text),
+            text_cell(post_url(i.post))])
     return buf.getvalue()
 
 

@@ -38,7 +38,8 @@ class AnalysisRepository(StoreBase):
                  .outerjoin(EmbeddingRow, (EmbeddingRow.post_pk == PostRow.id)
                             & (EmbeddingRow.model == model))
                  .where((EmbeddingRow.post_pk.is_(None))
-                        | (EmbeddingRow.text_hash != PostRow.text_hash)))
+                        | (EmbeddingRow.text_hash != PostRow.text_hash))
+                 .where(self.sane_dates(PostRow.created_at)))
             if accounts is not None:
                 q = q.where(AccountRow.id.in_(self._account_ids(s, accounts)))
             q = q.order_by(PostRow.id)
@@ -112,7 +113,8 @@ class AnalysisRepository(StoreBase):
         with self.session() as s:
             q = (select(*fcols, *PostRow.__table__.c, AccountRow.username.label("username"))
                  .join(PostRow, PostRow.id == FindingRow.post_pk).join(AccountRow)
-                 .where(FindingRow.pair == pair, FindingRow.model == model))
+                 .where(FindingRow.pair == pair, FindingRow.model == model,
+                        self.sane_dates(PostRow.created_at)))
             if since is not None:
                 q = q.where(FindingRow.created_at >= since)
             if until is not None:

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Self
+from datetime import datetime
+from typing import Any, Self
 
-from sqlalchemy import Engine, select
+from sqlalchemy import ColumnElement, Engine, and_, func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.errors import StoreError
+from monitor.limits import FIRST_POST_TIME, latest_post_time
 from monitor.models import Post
-from monitor.store.rows import _chunks, _now, _post, username_key
+from monitor.store.rows import _aware, _chunks, _now, _post, username_key
 from monitor.store.schema import AccountRow, PostRow
+
+log = logging.getLogger(__name__)
 
 
 class StoreBase:
@@ -23,6 +28,7 @@ class StoreBase:
         self.engine = engine
         self._owns_engine = owns_engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._dates_checked = False
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -47,6 +53,44 @@ class StoreBase:
                 raise StoreError(f"database error on {self.engine.url!r}: "
                                  f"{type(exc).__name__}: {exc.args[0] if exc.args else exc}. "
                                  "Nothing from this step was saved.") from exc
+
+    # -- impossible dates ------------------------------------------------------------------------
+
+    def sane_dates(self, column: Any) -> ColumnElement[bool]:
+        """A WHERE clause keeping rows dated between X's launch and tomorrow. Posts are checked
+        at import; rows stored before that check (9999-12-31, year 1) would make every
+        analysis, report and digest of their pair fail, so they are ignored, with a warning
+        the first time this store meets them."""
+        low, high = FIRST_POST_TIME, latest_post_time()
+        if not self._dates_checked:
+            self._dates_checked = True
+            self._warn_impossible_dates(low, high)
+        return and_(column >= low, column <= high)
+
+    def _warn_impossible_dates(self, low: datetime, high: datetime) -> None:
+        with self.session() as s:
+            outside = or_(PostRow.created_at < low, PostRow.created_at > high)
+            count = int(s.scalar(select(func.count(PostRow.id)).where(outside)) or 0)
+            if not count:
+                return
+            sample = s.execute(select(PostRow.post_id, AccountRow.username, PostRow.created_at)
+                               .join(AccountRow).where(outside).limit(1)).first()
+        example = ""
+        if sample is not None:
+            when = _aware(sample[2])
+            example = (f", e.g. post {sample[0]} of @{sample[1]} dated "
+                       f"{when:%Y-%m-%d}" if when else "")
+        log.warning("%d stored post(s) carry impossible dates (before %s or more than a day "
+                    "ahead%s); analysis, reports and digests ignore them. Delete them, or "
+                    "re-import them with their right dates.", count,
+                    f"{low:%Y-%m-%d}", example)
+
+    def impossible_dates(self) -> int:
+        """How many stored posts are ignored for their dates (for `monitor status`)."""
+        low, high = FIRST_POST_TIME, latest_post_time()
+        with self.session() as s:
+            return int(s.scalar(select(func.count(PostRow.id)).where(
+                or_(PostRow.created_at < low, PostRow.created_at > high))) or 0)
 
     def _account_row(self, session: Session, username: str, platform: str = "x",
                      *, create: bool = True) -> AccountRow | None:

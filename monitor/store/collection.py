@@ -40,6 +40,8 @@ class AccountState:
     run_start_time: datetime | None = None
     last_run_at: datetime | None = None
     last_error: str | None = None
+    run_served: int = 0  # posts X served to the run in progress so far
+    cap: TimelineCap | None = None
 
     @property
     def run_in_progress(self) -> bool:
@@ -55,6 +57,16 @@ class RunCursor:
     until_id: str  # oldest post id stored so far: the run continues below it
     floor_id: str | None  # the since_id the run started from
     start_time: datetime | None  # the backfill horizon, when there was no since_id
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineCap:
+    """A run that reached X's cap of the newest posts of a timeline: posts older than
+    `oldest_served` (back to `horizon`, when the run had one) were not served."""
+
+    reached_at: datetime
+    oldest_served: datetime | None
+    horizon: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,23 +147,30 @@ def set_status(store: Store, account_id: int, status: str, detail: str | None, *
         state.last_run_at = now
 
 
-def record_error(store: Store, account_id: int, message: str, *, now: datetime) -> None:
-    """Keep the last failure of an account (its ingest progress is left as committed)."""
+def record_error(store: Store, account_id: int, message: str, *, now: datetime,
+                 reads: int = 0, month: str | None = None) -> None:
+    """Keep the last failure of an account (its ingest progress is left as committed), and
+    the reads X billed for requests that got no usable answer (timed out)."""
     with store.session() as s:
         state = _state_row(s, account_id)
         state.last_error = message
         state.last_run_at = now
+        if reads and month:
+            add_reads(s, account_id, month, posts=reads, requests=0)
 
 
 # -- one page ---------------------------------------------------------------------------------
 
 def save_page(store: Store, account_id: int, posts: Sequence[Post], *, reads: int, month: str,
               now: datetime, cursor: RunCursor | None, since_id: str | None,
-              owner_username: str | None = None) -> ImportResult:
+              owner_username: str | None = None, served: int = 0,
+              cap: TimelineCap | None = None) -> ImportResult:
     """Store one timeline page and what it means for the account, in ONE transaction.
 
-    `cursor` set: the run goes on below `cursor.until_id`. `cursor` None: the run reached its
-    end, so since_id becomes `since_id` and the run fields are cleared.
+    `cursor` set: the run goes on below `cursor.until_id`, having been served `served` posts
+    so far. `cursor` None: the run reached its end, so since_id becomes `since_id` and the run
+    fields are cleared; `cap` records that the run hit X's timeline cap. `reads` is what X
+    bills for the page (posts served, re-reads after timeouts included).
     """
     with store.session() as s:
         row = _get(s, account_id)
@@ -166,12 +185,18 @@ def save_page(store: Store, account_id: int, posts: Sequence[Post], *, reads: in
             state.since_id = since_id
             state.run_newest_id = state.run_until_id = state.run_floor_id = None
             state.run_start_time = None
+            state.run_served = None
             state.last_error = None
+            if cap is not None:
+                state.cap_reached_at = cap.reached_at
+                state.cap_oldest_at = cap.oldest_served
+                state.cap_horizon_at = cap.horizon
         else:
             state.run_newest_id = cursor.newest_id
             state.run_until_id = cursor.until_id
             state.run_floor_id = cursor.floor_id
             state.run_start_time = cursor.start_time
+            state.run_served = served
         state.last_run_at = now
         add_reads(s, account_id, month, posts=reads, requests=1)
         return result
@@ -198,6 +223,17 @@ def month_reads(store: Store, month: str) -> list[MonthReads]:
                          .where(ReadCountRow.month == month)
                          .order_by(AccountRow.username_key)).all()
         return [MonthReads(name, int(n), int(r)) for name, n, r in rows]
+
+
+def timeline_caps(store: Store) -> dict[str, TimelineCap]:
+    """Accounts whose collection hit X's timeline cap, by username (for `monitor status`)."""
+    with store.session() as s:
+        rows = s.execute(select(AccountRow.username, IngestStateRow.cap_reached_at,
+                                IngestStateRow.cap_oldest_at, IngestStateRow.cap_horizon_at)
+                         .join(IngestStateRow, IngestStateRow.account_id == AccountRow.id)
+                         .where(IngestStateRow.cap_reached_at.is_not(None))).all()
+        return {name: TimelineCap(_aware(at) or _now(), _aware(oldest), _aware(horizon))
+                for name, at, oldest, horizon in rows}
 
 
 def total_reads(store: Store, month: str) -> int:
@@ -243,5 +279,8 @@ def _state(s: Session, row: AccountRow) -> AccountState:
         run_floor_id=st.run_floor_id if st else None,
         run_start_time=_aware(st.run_start_time) if st else None,
         last_run_at=_aware(st.last_run_at) if st else None,
-        last_error=st.last_error if st else None)
+        last_error=st.last_error if st else None,
+        run_served=(st.run_served or 0) if st else 0,
+        cap=TimelineCap(_aware(st.cap_reached_at) or _now(), _aware(st.cap_oldest_at),
+                        _aware(st.cap_horizon_at)) if st and st.cap_reached_at else None)
 

@@ -50,8 +50,13 @@ def service_lock(url: str) -> Iterator[None]:
                     f"another `monitor run` (pid {holder}) already serves {db}: only one "
                     "service may run per database. Stop it first (e.g. `systemctl stop "
                     f"monitor`), or use another [database] url. Lock file: {path}") from None
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, str(os.getpid()).encode(), 0)
+            try:  # the pid tells a second service who holds the lock
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, str(os.getpid()).encode(), 0)
+            except OSError as exc:  # a full disk (ENOSPC), a read-only file system...
+                raise StoreError(f"cannot write the service lock file {path}: "
+                                 f"{exc.strerror or exc}. Free some space on that disk (or "
+                                 "make it writable) and start the service again.") from None
             yield
         finally:
             os.close(fd)  # closing releases the flock; the file stays for the next run

@@ -48,8 +48,11 @@ def upgrade(engine: Engine) -> None:
         with engine.begin() as conn:
             command.upgrade(_alembic_config(conn), "head")  # type: ignore[arg-type]
     except Exception as exc:  # any driver or migration failure means the same thing to a user
+        # The driver's first line says it (connection refused, disk full); the rest is noise.
+        cause = getattr(exc, "orig", None) or exc
+        first = (str(cause).strip().splitlines() or [""])[0]
         raise StoreError(
             f"cannot create or upgrade the database schema at {engine.url!r}: "
-            f"{type(exc).__name__}: {exc}. Check [database] url and that the database is "
+            f"{type(cause).__name__}: {first}. Check [database] url and that the database is "
             "reachable and writable."
         ) from exc

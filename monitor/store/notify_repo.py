@@ -59,6 +59,29 @@ class OutboxEntry:
     last_attempt_at: datetime | None
     last_error: str | None
     sent_at: datetime | None
+    claimed_until: datetime | None = None
+    claimed_by: str | None = None
+    superseded_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The outcome of trying to claim a message: taken, or who holds it until when."""
+
+    taken: bool
+    holder: str | None = None
+    until: datetime | None = None
+    sent: bool = False  # already sent (by another sender): nothing to do
+
+
+@dataclass(frozen=True)
+class Queued:
+    """What queueing one message did: "queued", "already queued", "re-addressed" (it was
+    waiting for other recipients; `previous` names them), or "already sent"."""
+
+    outcome: str
+    previous: tuple[str, ...] = ()
+    sent_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -115,6 +138,27 @@ def enqueue(store: Store, messages: Sequence[OutboxMessage], now: datetime) -> l
         return _enqueue(s, messages, now)
 
 
+def queue_latest(store: Store, message: OutboxMessage, now: datetime) -> Queued:
+    """Queue a message that is rebuilt on demand (a digest): a copy still waiting under its
+    key is replaced by this version, addressed to this message's recipients, so a stale copy
+    never goes to recipients the configuration no longer names. A sent one is left alone."""
+    with store.session() as s:
+        if _enqueue(s, [message], now)[0]:
+            return Queued("queued")
+        row = s.scalar(select(OutboxRow).where(OutboxRow.key == message.key))
+        assert row is not None
+        if row.sent_at is not None:
+            return Queued("already sent", tuple(row.recipients or ()), _aware(row.sent_at))
+        previous = tuple(row.recipients or ())
+        row.recipients, row.payload, row.subject = (list(message.recipients), message.payload,
+                                                    message.subject)
+        row.superseded_at = None
+        row.next_attempt_at = now
+        if set(previous) != set(message.recipients):
+            return Queued("re-addressed", previous)
+        return Queued("already queued")
+
+
 def outbox_entry(store: Store, key: str) -> OutboxEntry | None:
     with store.session() as s:
         row = s.scalar(select(OutboxRow).where(OutboxRow.key == key))
@@ -125,21 +169,51 @@ def pending_messages(store: Store, now: datetime, *, ignore_backoff: bool = Fals
                      limit: int = 200) -> list[OutboxEntry]:
     """Unsent messages whose next attempt is due (all unsent ones with ignore_backoff)."""
     with store.session() as s:
-        q = select(OutboxRow).where(OutboxRow.sent_at.is_(None))
+        q = select(OutboxRow).where(OutboxRow.sent_at.is_(None),
+                                    OutboxRow.superseded_at.is_(None))
         if not ignore_backoff:
             q = q.where(OutboxRow.next_attempt_at <= now)
         rows = s.scalars(q.order_by(OutboxRow.id).limit(limit)).all()
         return [_entry(r) for r in rows]
 
 
-def claim(store: Store, entry_id: int, now: datetime, until: datetime) -> bool:
-    """Take the delivery of a message until `until`; False if sent or claimed by another."""
+def claim(store: Store, entry_id: int, now: datetime, until: datetime, *,
+          holder: str = "", take_from: str | None = None) -> Claim:
+    """Take the delivery of a message until `until`, writing `holder` beside the claim.
+    `take_from`: take it over from that holder even before its lease ends (the caller knows
+    that process is gone). Otherwise a live claim is reported with its holder and end."""
     with store.session() as s:
+        unclaimed = (OutboxRow.claimed_until.is_(None)) | (OutboxRow.claimed_until < now)
+        if take_from is not None:
+            unclaimed = unclaimed | (OutboxRow.claimed_by == take_from)
         result = s.execute(update(OutboxRow).where(
             OutboxRow.id == entry_id, OutboxRow.sent_at.is_(None),
-            (OutboxRow.claimed_until.is_(None)) | (OutboxRow.claimed_until < now))
-            .values(claimed_until=until).execution_options(synchronize_session=False))
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+            OutboxRow.superseded_at.is_(None), unclaimed)
+            .values(claimed_until=until, claimed_by=holder or None)
+            .execution_options(synchronize_session=False))
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            return Claim(True, holder)
+        row = s.get(OutboxRow, entry_id)
+        if row is None or row.sent_at is not None or row.superseded_at is not None:
+            return Claim(False, sent=True)
+        return Claim(False, row.claimed_by, _aware(row.claimed_until))
+
+
+def readdress(store: Store, entry_id: int, recipients: Sequence[str], payload: str) -> None:
+    """Point a waiting message at other recipients (its payload's To: header rewritten)."""
+    with store.session() as s:
+        s.execute(update(OutboxRow).where(OutboxRow.id == entry_id, OutboxRow.sent_at.is_(None))
+                  .values(recipients=list(recipients), payload=payload)
+                  .execution_options(synchronize_session=False))
+
+
+def supersede(store: Store, entry_id: int, now: datetime, reason: str) -> None:
+    """Never send this message: the configuration no longer names its pair or recipients."""
+    with store.session() as s:
+        s.execute(update(OutboxRow).where(OutboxRow.id == entry_id, OutboxRow.sent_at.is_(None))
+                  .values(superseded_at=now, last_error=reason[:2000], claimed_until=None,
+                          claimed_by=None)
+                  .execution_options(synchronize_session=False))
 
 
 def mark_sent(store: Store, entry_id: int, now: datetime) -> bool:
@@ -147,7 +221,7 @@ def mark_sent(store: Store, entry_id: int, now: datetime) -> bool:
         result = s.execute(update(OutboxRow).where(
             OutboxRow.id == entry_id, OutboxRow.sent_at.is_(None))
             .values(sent_at=now, last_attempt_at=now, attempts=OutboxRow.attempts + 1,
-                    claimed_until=None, last_error=None)
+                    claimed_until=None, claimed_by=None, last_error=None)
             .execution_options(synchronize_session=False))
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
@@ -157,7 +231,7 @@ def mark_failed(store: Store, entry_id: int, now: datetime, error: str,
     with store.session() as s:
         s.execute(update(OutboxRow).where(OutboxRow.id == entry_id, OutboxRow.sent_at.is_(None))
                   .values(last_attempt_at=now, attempts=OutboxRow.attempts + 1,
-                          claimed_until=None, last_error=error[:2000],
+                          claimed_until=None, claimed_by=None, last_error=error[:2000],
                           next_attempt_at=next_attempt_at)
                   .execution_options(synchronize_session=False))
 
@@ -165,16 +239,17 @@ def mark_failed(store: Store, entry_id: int, now: datetime, error: str,
 def outbox_summary(store: Store) -> dict[str, Any]:
     """Counts and the latest problem, for `monitor status`."""
     with store.session() as s:
+        waiting = (OutboxRow.sent_at.is_(None), OutboxRow.superseded_at.is_(None))
         pending, oldest, next_at = s.execute(
             select(func.count(OutboxRow.id), func.min(OutboxRow.created_at),
-                   func.min(OutboxRow.next_attempt_at))
-            .where(OutboxRow.sent_at.is_(None))).one()
+                   func.min(OutboxRow.next_attempt_at)).where(*waiting)).one()
+        superseded = s.scalar(select(func.count(OutboxRow.id))
+                              .where(OutboxRow.superseded_at.is_not(None)))
         sent, last_sent = s.execute(select(func.count(OutboxRow.id), func.max(OutboxRow.sent_at))
                                     .where(OutboxRow.sent_at.is_not(None))).one()
-        failing = s.scalar(select(OutboxRow).where(OutboxRow.sent_at.is_(None),
-                                                   OutboxRow.last_error.is_not(None))
+        failing = s.scalar(select(OutboxRow).where(*waiting, OutboxRow.last_error.is_not(None))
                            .order_by(OutboxRow.last_attempt_at.desc()).limit(1))
-        return {"pending": int(pending), "sent": int(sent),
+        return {"pending": int(pending), "sent": int(sent), "superseded": int(superseded or 0),
                 "oldest_pending_at": _aware(oldest), "next_attempt_at": _aware(next_at),
                 "last_sent_at": _aware(last_sent),
                 "last_error": failing.last_error if failing else None,
@@ -188,7 +263,9 @@ def _entry(row: OutboxRow) -> OutboxEntry:
         recipients=tuple(row.recipients or ()), subject=row.subject, payload=row.payload,
         created_at=_req(row.created_at), attempts=row.attempts,
         next_attempt_at=_req(row.next_attempt_at), last_attempt_at=_aware(row.last_attempt_at),
-        last_error=row.last_error, sent_at=_aware(row.sent_at))
+        last_error=row.last_error, sent_at=_aware(row.sent_at),
+        claimed_until=_aware(row.claimed_until), claimed_by=row.claimed_by,
+        superseded_at=_aware(row.superseded_at))
 
 
 def _req(value: datetime) -> datetime:

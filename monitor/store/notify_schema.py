@@ -36,9 +36,15 @@ class OutboxRow(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # A sender claims a message until this time, so two senders never deliver it both.
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Who holds the claim ("host:pid:start"), so a claim left by a dead process is reclaimed
+    # and a live one is named instead of silently skipped.
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when the configuration no longer names this message's recipients (or its pair) and
+    # it cannot be re-addressed: it is never sent; `last_error` says why.
+    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class AlertStateRow(Base):

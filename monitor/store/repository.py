@@ -172,7 +172,8 @@ class Store(AnalysisRepository):
         s.flush()
         if new_rows:  # one executemany: an ORM object per post is the slow part of an import
             s.execute(insert(PostRow), new_rows)
-        return ImportResult(inserted, updated, unchanged)
+        names = tuple(dict.fromkeys(p.account for p in items))
+        return ImportResult(inserted, updated, unchanged, names)
 
     def count_posts(self, account: str | None = None) -> int:
         with self.session() as s:
@@ -186,7 +187,8 @@ class Store(AnalysisRepository):
         """Posts of the given accounts (all if None), oldest first, within [since, until);
         `after_pk` keeps only posts stored after that key (new since a previous run)."""
         with self.session() as s:
-            q = select(*PostRow.__table__.c, AccountRow.username).join(AccountRow)
+            q = (select(*PostRow.__table__.c, AccountRow.username).join(AccountRow)
+                 .where(self.sane_dates(PostRow.created_at)))
             if after_pk is not None:
                 q = q.where(PostRow.id > after_pk)
             if accounts is not None:
@@ -204,7 +206,8 @@ class Store(AnalysisRepository):
         keys = [username_key(a) for a in accounts]
         with self.session() as s:
             return int(s.scalar(select(func.count(PostRow.id)).join(AccountRow)
-                                .where(AccountRow.id.in_(self._account_ids(s, keys)))) or 0)
+                                .where(AccountRow.id.in_(self._account_ids(s, keys)),
+                                       self.sane_dates(PostRow.created_at))) or 0)
 
     def max_post_pk(self) -> int:
         with self.session() as s:
@@ -219,7 +222,8 @@ class Store(AnalysisRepository):
             q = (select(PostRow, AccountRow.username).join(AccountRow)
                  .outerjoin(FindingRow, (FindingRow.post_pk == PostRow.id)
                             & (FindingRow.pair == pair) & (FindingRow.model == model))
-                 .where(AccountRow.id.in_(self._account_ids(s, keys)))
+                 .where(AccountRow.id.in_(self._account_ids(s, keys)),
+                        self.sane_dates(PostRow.created_at))
                  .where((FindingRow.post_pk.is_(None))
                         | (FindingRow.text_hash != PostRow.text_hash)
                         | (FindingRow.thresholds_key != thresholds_key))
@@ -232,5 +236,6 @@ class Store(AnalysisRepository):
         with self.session() as s:
             lo, hi = s.execute(select(func.min(PostRow.created_at), func.max(PostRow.created_at))
                                .join(AccountRow)
-                               .where(AccountRow.id.in_(self._account_ids(s, keys)))).one()
+                               .where(AccountRow.id.in_(self._account_ids(s, keys)),
+                                      self.sane_dates(PostRow.created_at))).one()
             return _aware(lo), _aware(hi)

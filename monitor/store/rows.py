@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session
 
-from monitor.errors import StoreError
+from monitor.errors import ConfigError
 from monitor.models import Account, Finding, Post, PostKind
 from monitor.store.schema import AccountRow, PostRow
 
@@ -43,6 +43,7 @@ class ImportResult:
     inserted: int
     updated: int
     unchanged: int
+    accounts: tuple[str, ...] = ()  # the accounts the imported posts belong to
 
     @property
     def total(self) -> int:
@@ -71,27 +72,41 @@ def display_url(url: str) -> str:
     """A database URL fit for messages and logs: the password hidden."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return "<invalid database url>"
 
 
+# A database that does not answer is an error within seconds, not after TCP's minutes.
+PG_CONNECT_TIMEOUT_S = 10
+
+
 def create_store_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite gets foreign keys, WAL and a busy timeout."""
+    """An engine for `url`; SQLite gets foreign keys, WAL and a busy timeout. A URL that
+    cannot work (malformed, another backend, a missing driver) is a ConfigError (exit 2)."""
     try:
         parsed = make_url(url)
-    except ArgumentError:
-        raise StoreError(f"database url {url!r} is not a valid SQLAlchemy URL; use e.g. "
-                         "sqlite:///monitor.db or postgresql+psycopg://user@host/db "
-                         "([database] url or MONITOR_DATABASE_URL).") from None
+    except (ArgumentError, ValueError):
+        raise ConfigError(f"database url {display_url(url)!r} is not a valid SQLAlchemy URL; "
+                          "use e.g. sqlite:///monitor.db or postgresql+psycopg://user@host/db "
+                          "([database] url or MONITOR_DATABASE_URL).") from None
     kwargs: dict[str, Any] = {}
-    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
-        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.drivername.split("+")[0] == "postgres":  # the short scheme some hosts hand out
+        parsed = parsed.set(drivername="postgresql" + parsed.drivername[len("postgres"):])
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise ConfigError(f"database url {display_url(url)!r}: the monitor supports SQLite "
+                          "and PostgreSQL only.")
+    if backend == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        kwargs["connect_args"] = {"connect_timeout": PG_CONNECT_TIMEOUT_S}
     try:
         engine = create_engine(parsed, **kwargs)
     except Exception as exc:
-        raise StoreError(f"cannot use database {parsed.render_as_string(hide_password=True)}: "
-                         f"{exc}. Is its driver installed (pip install "
-                         "'exec-voice-monitor[postgres]')?") from None
+        raise ConfigError(f"cannot use database {parsed.render_as_string(hide_password=True)}: "
+                          f"{type(exc).__name__}. Is its driver installed (pip install "
+                          "'exec-voice-monitor[postgres]')? Check [database] url or "
+                          "MONITOR_DATABASE_URL.") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine

@@ -94,6 +94,14 @@ class IngestStateRow(Base):
     run_start_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Posts X served to the run in progress, across its pages (and restarts): X serves only
+    # the newest 3,200 of a timeline, so a run that reaches that many has hit the cap.
+    run_served: Mapped[int | None] = mapped_column(Integer)
+    # When a run hit the cap: the oldest post X served, and how far back the run wanted to go
+    # (the backfill horizon; None when it was catching up from a since_id).
+    cap_reached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cap_oldest_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cap_horizon_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ReadCountRow(Base):

@@ -27,13 +27,14 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from monitor import pipeline
-from monitor.config import MonitorConfig, PairConfig, parse_moment
+from monitor.config import MonitorConfig, PairConfig
 from monitor.embed.encoder import Encoder, Encoders
 from monitor.errors import ConfigError, MonitorError, UsageError
 from monitor.i18n import LANGUAGES, N_, Lang
 from monitor.models import PostClass
 from monitor.report.render import FORMATS, html_context, render, template_environment
 from monitor.store import Store
+from monitor.timeparse import AT, local, parse_moment
 from monitor.web import data
 from monitor.web.auth import (
     LOGIN_PATH,
@@ -118,7 +119,8 @@ class Dashboard:
     # -- pages -------------------------------------------------------------------------------
 
     def index(self, request: Request) -> Response:
-        p = data.period(dict(request.query_params), self.clock())
+        p = data.period(dict(request.query_params), self.clock(), self.lang().tz,
+                        self.cfg.schedule.timezone)
         summaries = [data.pair_summary(self.store, self.cfg, pair, p.since)
                      for pair in self.cfg.pairs]
         return self.page("index.html.j2", summaries=summaries, period=p,
@@ -126,7 +128,8 @@ class Dashboard:
 
     def pair_page(self, request: Request) -> Response:
         pair = self._pair(request)
-        p = data.period(dict(request.query_params), self.clock())
+        p = data.period(dict(request.query_params), self.clock(), self.lang().tz,
+                        self.cfg.schedule.timezone)
         report = pipeline.build_report(self.store, self.cfg, pair, since=p.since,
                                        until=p.until, now=self.clock())
         history = data.alert_history(self.store, pair.name, report.start, report.end,
@@ -146,7 +149,7 @@ class Dashboard:
     def flagged(self, request: Request) -> Response:
         pair = self._pair(request)
         q = dict(request.query_params)
-        p = data.period(q, self.clock())
+        p = data.period(q, self.clock(), self.lang().tz, self.cfg.schedule.timezone)
         try:
             page_no = int(q.get("page", "1"))
         except ValueError:
@@ -161,7 +164,8 @@ class Dashboard:
         if fmt not in FORMATS:
             return self.problem(404, f"no report format {fmt!r}: use one of "
                                 f"{', '.join(FORMATS)}")
-        p = data.period(dict(request.query_params), self.clock())
+        p = data.period(dict(request.query_params), self.clock(), self.lang().tz,
+                        self.cfg.schedule.timezone)
         report = pipeline.build_report(self.store, self.cfg, pair, since=p.since,
                                        until=p.until, now=self.clock())
         history = data.alert_history(self.store, pair.name, report.start, report.end)
@@ -191,22 +195,15 @@ class Dashboard:
 
     def _check(self, pair: PairConfig, draft: str, at_text: str) -> Response:
         try:
-            at = self._moment(at_text) if at_text else None
+            at = (parse_moment(at_text, self.clock(), what="at",
+                               syntax=local(AT, self.lang().tz, self.cfg.schedule.timezone))
+                  if at_text else None)
             result = pipeline.check_draft(self.store, self.cfg, pair, self.encoder(), draft,
                                           now=at)
         except UsageError as exc:
             return self.page("check.html.j2", status=400, pair=pair, draft=draft, at=at_text,
                              result=None, error=str(exc))
         return self.page("check.html.j2", pair=pair, draft=draft, at=at_text, result=result)
-
-    def _moment(self, text: str) -> datetime:
-        """A moment typed in a form: a date and time without offset is local time
-        ([schedule] timezone), as every date the dashboard shows."""
-        try:
-            moment = datetime.fromisoformat(text.strip())
-        except ValueError:
-            return parse_moment(text, self.clock(), what="at")
-        return moment if moment.tzinfo else moment.replace(tzinfo=self.lang().tz)
 
     # -- signing in --------------------------------------------------------------------------
 

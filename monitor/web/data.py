@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from monitor.analysis.rates import totals
 from monitor.app.models_choice import report_model
-from monitor.config import MonitorConfig, PairConfig, parse_moment
+from monitor.config import MonitorConfig, PairConfig
 from monitor.errors import MonitorError, UsageError
 from monitor.models import PostClass
 from monitor.report.model import ReportItem
@@ -17,6 +17,7 @@ from monitor.report.reasons import current_class
 from monitor.report.render import AlertPeriod, alert_periods
 from monitor.store import Store
 from monitor.store.notify_repo import Silence
+from monitor.timeparse import SINCE, UNTIL, local, parse_moment
 
 log = logging.getLogger(__name__)
 DEFAULT_SINCE = "90d"
@@ -32,11 +33,19 @@ class Period:
     until: datetime | None
 
 
-def period(query: dict[str, str], now: datetime) -> Period:
+def period(query: dict[str, str], now: datetime, zone: tzinfo = UTC,
+           zone_name: str = "UTC") -> Period:
+    """The period a page shows; dates without an offset are in `zone` (the monitor's)."""
     since_text = query.get("since") or DEFAULT_SINCE
     until_text = query.get("until") or ""
-    until = parse_moment(until_text, now, what="until") if until_text else None
-    return Period(since_text, until_text, parse_moment(since_text, now, what="since"), until)
+    # The one bounded parser: ?since=1e400d is a 400 that says what is accepted, never a 500.
+    until = (parse_moment(until_text, now, what="until", syntax=local(UNTIL, zone, zone_name))
+             if until_text else None)
+    since = parse_moment(since_text, now, what="since", syntax=local(SINCE, zone, zone_name))
+    if until is not None and since >= until:
+        raise UsageError(f"since {since_text!r} is not before until {until_text!r}: give a "
+                         "start before the end.")
+    return Period(since_text, until_text, since, until)
 
 
 @dataclass(frozen=True)

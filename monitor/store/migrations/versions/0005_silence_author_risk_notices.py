@@ -1,7 +1,7 @@
 """silence authors, risk notices
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from monitor.store.types import UTCDateTime
 
 revision = '0005'
 # The chain is re-linked at merge time (0003 and 0004 are being written elsewhere).
-down_revision = '0003'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 

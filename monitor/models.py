@@ -129,6 +129,17 @@ class Thresholds:
 
 
 @dataclass(frozen=True, slots=True)
+class ModelChoice:
+    """Which encoder serves a pair, and why (every report says it)."""
+
+    name: str  # what makes the encoder ("default", "use-multilingual", a model name or path)
+    model_id: str  # the vector and findings cache key
+    why: str  # one English line (logs, the CLI)
+    basis: str = "configured"  # "configured", "auto-english", "auto-multilingual" or "given"
+    languages: str = ""  # the pair's language mix when chosen automatically ("70% fr, 30% en")
+
+
+@dataclass(frozen=True, slots=True)
 class NullTail:
     """The chance level of repeats for one pair and model: the survival function of the
     standardised similarity of far (unrelated) post pairs, stored at fixed z values, with an

@@ -85,7 +85,7 @@ def build_report(store: Store, cfg: MonitorConfig, pair: PairConfig, *,
     items = [ReportItem(current_class(s.finding), s.post, s.nearest) for s in stored]
     findings = [i.finding for i in items]
     calibration = store.calibration(pair.name, model)
-    thresholds = thresholds_for(pair, cfg, calibration)
+    thresholds = thresholds_for(pair, cfg, calibration, model=model)
     drift = pair_drift(store, cfg, pair, model, end=min(end, (last or end) + timedelta(
         seconds=1)))
     voice = state.report_voice(store, pair, model, [i.post for i in items], start, end,
@@ -96,5 +96,6 @@ def build_report(store: Store, cfg: MonitorConfig, pair: PairConfig, *,
         model=model, start=start, end=end, generated_at=now, thresholds=thresholds,
         totals=totals(findings), weekly=by_period(findings, "week"), items=items,
         drift=drift, alert_threshold=cfg.alerts.threshold, notes=notes, voice=voice,
+        model_choice=choice,
         freshness=state.freshness(store, pair, model, now=now, since=start, until=end,
                                   every=state.evaluation_interval(cfg)))

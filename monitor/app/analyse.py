@@ -25,11 +25,11 @@ from monitor.analysis.offlimits import NEUTRAL_EXAMPLES, Guardrails
 from monitor.analysis.similarity import topic_centroids
 from monitor.analysis.substance import substance
 from monitor.analysis.text import embedding_text
-from monitor.app.models_choice import ModelChoice, choose_model, remember
+from monitor.app.models_choice import choose_model, remember
 from monitor.config import MonitorConfig, PairConfig
 from monitor.embed import Encoder, Encoders
 from monitor.errors import StoreError, UsageError
-from monitor.models import Calibration, Finding, Post, PostKind, Thresholds
+from monitor.models import Calibration, Finding, ModelChoice, Post, PostKind, Thresholds
 from monitor.store import Store, StoredPost
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,7 @@ ANALYSIS_VERSION = 2  # part of every findings key: a new version of the rules r
 FALLBACK = {"overlap": 0.6, "lexical": 0.6, "offline": -1.0, "offlimits": 0.6,
             "offline_own": -1.0}
 DRIFT_HISTORY_WEEKS = 12
+STALE = "default (the off-limits topics changed; recalibrated at the next `monitor analyse`)"
 
 
 @dataclass(frozen=True)
@@ -123,13 +124,16 @@ def topics_key(pair: PairConfig, model: str) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
-def thresholds_for(pair: PairConfig, cfg: MonitorConfig,
-                   calibration: Calibration | None) -> Thresholds:
-    """Configured values win; then the pair's calibration (if it was computed for the current
-    off-limits topics); then conservative defaults."""
+def thresholds_for(pair: PairConfig, cfg: MonitorConfig, calibration: Calibration | None, *,
+                   model: str | None = None) -> Thresholds:
+    """Configured values win; then the pair's calibration; then conservative defaults. With
+    `model`, a calibration computed for other off-limits topics is stale for the off-limits
+    threshold: it is never called calibrated (the next `monitor analyse` recalibrates)."""
     a = cfg.analysis
     s = settings_for(pair, cfg)
     cal = calibration if calibration is not None and calibration.sufficient else None
+    stale = (cal is not None and model is not None
+             and cal.topics_key != topics_key(pair, model))
     calibrated = {"overlap": cal.null.cos_floor if cal and cal.null else None,
                   "lexical": cal.lexical if cal else None,
                   "offline": cal.offline if cal else None,
@@ -144,6 +148,9 @@ def thresholds_for(pair: PairConfig, cfg: MonitorConfig,
         value = calibrated[name]
         if configured is not None:
             values[name], details[name] = float(configured), "configured"
+        elif stale and name == "offlimits":
+            values[name] = FALLBACK[name]
+            details[name] = STALE
         elif value is not None:
             values[name], details[name] = float(value), "calibrated"
         else:
@@ -161,7 +168,7 @@ def thresholds_for(pair: PairConfig, cfg: MonitorConfig,
         overlap=values["overlap"], lexical=values["lexical"], offline=values["offline"],
         offlimits=values["offlimits"], offline_own=values["offline_own"], lag_days=s.lag_days,
         recycle_days=s.recycle_days, fdr=s.fdr, min_substance=s.min_substance, source=source,
-        details=details, guardrail_note=cal.guardrail_note if cal else None)
+        details=details, guardrail_note=cal.guardrail_note if cal and not stale else None)
 
 
 def _findings_key(t: Thresholds, pair: PairConfig, cal: Calibration | None) -> str:
@@ -198,7 +205,7 @@ def _encoder_for(store: Store, cfg: MonitorConfig, pair: PairConfig,
         choice = choose_model(store, cfg, pair)
         return encoders.get(choice.name), choice
     return encoders, ModelChoice(encoders.model_id, encoders.model_id,
-                                 f"the encoder given ({encoders.model_id})")
+                                 f"the encoder given ({encoders.model_id})", "given")
 
 
 def analyse_pair(store: Store, cfg: MonitorConfig, pair: PairConfig,
@@ -220,7 +227,7 @@ def analyse_pair(store: Store, cfg: MonitorConfig, pair: PairConfig,
     if (recalibrate or calibration is None or calibration.topics_key != tkey
             or size > 1.1 * calibration.posts):
         calibration = _calibrate_pair(store, pair, model, rails, s, tkey, size) or calibration
-    thresholds = thresholds_for(pair, cfg, calibration)
+    thresholds = thresholds_for(pair, cfg, calibration, model=model)
     key = _findings_key(thresholds, pair, calibration)
 
     state_key = f"analysis:{pair.name}:{model}"
@@ -405,7 +412,7 @@ def check_draft(store: Store, cfg: MonitorConfig, pair: PairConfig,
     rails, vec = guardrails(pair, encoder, with_texts=[embedding_text(text)])
     assert vec is not None
     calibration = store.calibration(pair.name, model)
-    thresholds = thresholds_for(pair, cfg, calibration)
+    thresholds = thresholds_for(pair, cfg, calibration, model=model)
     own_line = [i for i, sp in enumerate(corp) if sp.post.kind != PostKind.RETWEET
                 and substance(sp.post.text) >= s.min_substance]
     centroids = topic_centroids(corp_vecs[own_line]) if own_line else None

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, fields
 from datetime import timedelta
 
 from monitor.analysis.language import language_mix, serves_english_only
 from monitor.config import MonitorConfig, PairConfig
 from monitor.embed import DEFAULT_MODEL_ID, USE_MODEL_ID, model_id_for
+from monitor.models import ModelChoice
 from monitor.store import Store
 
 AUTO = "auto"
@@ -15,13 +16,6 @@ ENGLISH_MODEL = "default"
 MULTILINGUAL_MODEL = "use-multilingual"
 SAMPLE_DAYS = 180
 SAMPLE_POSTS = 2000
-
-
-@dataclass(frozen=True)
-class ModelChoice:
-    name: str  # what makes the encoder ("default", "use-multilingual", a model name or path)
-    model_id: str  # the vector and findings cache key
-    why: str  # one line a report can print
 
 
 def _key(pair: PairConfig) -> str:
@@ -33,7 +27,7 @@ def choose_model(store: Store, cfg: MonitorConfig, pair: PairConfig) -> ModelCho
     configured = cfg.model.name.strip()
     if configured.lower() != AUTO:
         return ModelChoice(configured, model_id_for(configured),
-                           f"configured ([model] name = \"{configured}\")")
+                           f"configured ([model] name = \"{configured}\")", "configured")
     newest = store.time_range(pair.accounts)[1]
     posts = (store.posts(pair.accounts, since=newest - timedelta(days=SAMPLE_DAYS))
              if newest else [])
@@ -41,11 +35,12 @@ def choose_model(store: Store, cfg: MonitorConfig, pair: PairConfig) -> ModelCho
     if serves_english_only(mix):
         return ModelChoice(ENGLISH_MODEL, DEFAULT_MODEL_ID,
                            f"auto: an English pair ({mix.describe()}), served by the bundled "
-                           "English all-MiniLM-L6-v2")
+                           "English all-MiniLM-L6-v2", "auto-english", mix.describe())
     seen = mix.describe() if mix.judged else "no post yet"
     return ModelChoice(MULTILINGUAL_MODEL, USE_MODEL_ID,
                        f"auto: a French or mixed pair ({seen}), served by the multilingual "
-                       "encoder, which also sees a translation as the same message")
+                       "encoder, which also sees a translation as the same message",
+                       "auto-multilingual", mix.describe() if mix.judged else "")
 
 
 def remember(store: Store, pair: PairConfig, choice: ModelChoice) -> None:
@@ -58,6 +53,6 @@ def report_model(store: Store, cfg: MonitorConfig, pair: PairConfig) -> ModelCho
     used (so a report never reads another model's empty findings); else the configured one."""
     if cfg.model.name.strip().lower() == AUTO:
         stored = store.get_value(_key(pair))
-        if stored and set(stored) == {"name", "model_id", "why"}:
+        if stored and set(stored) == {f.name for f in fields(ModelChoice)}:
             return ModelChoice(**stored)
     return choose_model(store, cfg, pair)

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from monitor.analysis.drift import DriftResult
 from monitor.analysis.rates import PeriodStats
-from monitor.models import RISK_CLASSES, Finding, Post, PostClass, Thresholds
+from monitor.models import RISK_CLASSES, Finding, ModelChoice, Post, PostClass, Thresholds
 from monitor.report.voice import VoicePath
 
 # An account whose newest post is older than this makes the monitor ask whether collection runs.
@@ -78,6 +78,7 @@ class PairReport:
     alert_threshold: float | None = None
     notes: list[str] = field(default_factory=list)
     voice: VoicePath | None = None
+    model_choice: ModelChoice | None = None  # which encoder and why
     freshness: Freshness | None = None
 
     def flagged(self, *classes: PostClass) -> list[ReportItem]:

@@ -189,10 +189,31 @@ def install_language(env: Any, lang: Lang) -> None:
         d=lang.num(round(d), 0) if abs(d) >= 1 else lang.num(d, 1))
     env.filters["origin"] = lambda text: lang.gettext(text) if text in ORIGINS else text
     env.filters["drift_text"] = lambda drift: drift_text(drift, lang)
+    env.filters["model_line"] = lambda report: model_line(report, lang)
 
 
 ORIGINS = (N_("configured"), N_("calibrated"),
-           N_("default (not enough history to calibrate yet)"))
+           N_("default (not enough history to calibrate yet)"),
+           N_("default (the off-limits topics changed; recalibrated at the next "
+              "`monitor analyse`)"))
+
+
+def model_line(report: Any, lang: Lang) -> str:
+    """Which model the report's findings come from, and why, in the reader's language."""
+    choice = report.model_choice
+    model = report.model
+    if choice is None or choice.basis == "given":
+        return lang._("Model: %(model)s.", model=model)
+    if choice.basis == "configured":
+        return lang._("Model: %(model)s, as configured ([model] name = \"%(name)s\").", model=model,
+                       name=choice.name)
+    mix = choice.languages or lang._("no post yet")
+    if choice.basis == "auto-english":
+        return lang._("Model: %(model)s, chosen automatically: the pair writes in English "
+                      "(%(mix)s).", model=model, mix=mix)
+    return lang._("Model: %(model)s, chosen automatically: the pair writes in French or in "
+                  "several languages (%(mix)s), and the multilingual encoder also sees a "
+                  "translation as the same message.", model=model, mix=mix)
 
 
 def drift_text(drift: Any, lang: Lang) -> str:

@@ -16,7 +16,8 @@ prints as one JSON object on its last line:
 - report_s: `monitor report --format html` for the pair over the whole year, as a real process;
 - help_s: `monitor --help` as a real process (best of 3);
 - pairs_1000_analyse_s (or pairs_<N>_analyse_s): first analysis of N pairs (two weeks of posts
-  each, cached vectors) in one store;
+  each, cached vectors) in one store; pairs_1000_analyse_vs_encode: that time for 1,000 pairs
+  divided by the time to encode 1,000 posts in the same run (goal: at most 6);
 - peak_rss_mb: peak resident memory of each step (VmHWM, reset between steps).
 `--quick` runs about 3,000 posts and 100 pairs, in under two minutes.
 """
@@ -256,6 +257,11 @@ def main(argv: list[str] | None = None) -> int:
     analyse_s, digest_s = many_pairs(args.pairs, encoder, work)
     out[f"pairs_{args.pairs}_analyse_s"] = round(analyse_s, 2)
     out[f"pairs_{args.pairs}_digest_s"] = round(digest_s, 2)
+    # The analysis of a day of 1,000 pairs against encoding 1,000 posts, in the same run: the
+    # pure analysis must stay cheap next to the model, whatever this machine's speed today.
+    per_thousand = analyse_s * 1000 / args.pairs
+    out["pairs_1000_analyse_vs_encode"] = round(per_thousand / (1000 / (len(texts) / encode_s)),
+                                                2)
     if args.pairs != 1000:
         out["pairs_1000_analyse_s"] = None
     peak.record(f"pairs_{args.pairs}")

@@ -222,4 +222,4 @@ def test_example_config_is_valid() -> None:
     from monitor.config import load_config
 
     cfg = load_config(ROOT / "config" / "monitor.example.toml")
-    assert cfg.pairs[0].name == "maison-lumiere" and cfg.model.name == "use-multilingual"
+    assert cfg.pairs[0].name == "maison-lumiere" and cfg.model.name == "auto"

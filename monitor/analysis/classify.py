@@ -24,6 +24,7 @@ Posts with too little substance ("Yes", "👍", a bare link) are judged by steps
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -37,7 +38,7 @@ from monitor.analysis.links import link_set
 from monitor.analysis.offlimits import Guardrails, offlimits_scores, stance_cue
 from monitor.analysis.offline import own_baseline_similarity
 from monitor.analysis.relations import amplifiers, relay_of, shared_link, shared_retweet
-from monitor.analysis.similarity import max_similarity, window_neighbours
+from monitor.analysis.similarity import max_similarity
 from monitor.analysis.substance import content_words, substance
 from monitor.analysis.wordvec import word_vectors
 from monitor.models import Finding, NullTail, Post, PostClass, PostKind, Thresholds
@@ -109,12 +110,11 @@ def classify(exec_posts: Sequence[Post], exec_vecs: np.ndarray, corp_posts: Sequ
     q_ring = np.ones(n)
     q_win[tested], q_ring[tested] = q[:len(tested)], q[len(tested):]
 
-    # Near-copies: compared by text with the 3 most similar corporate posts within the horizon
-    # and with those sharing most of its words (a pasted sentence the embedding ranks low).
-    neigh = window_neighbours(exec_vecs, exec_times, corp_vecs[corp_ok], corp_times[corp_ok],
-                              th.recycle_days * DAY, k=3)
-    ok_rows = np.nonzero(corp_ok)[0]
+    # Near-copies: compared by text with the corporate posts within the horizon that share at
+    # least half the words of the shorter of the two (a pasted sentence shares them, whatever
+    # the embedding says; comparing every pair would cost a set operation per pair).
     by_word = _word_index(corp_posts, corp_ok)
+    corp_words_n = [len(content_words(p.text)) for p in corp_posts]
     amplified_by = amplifiers(exec_posts, corp_posts, exec_set)
     corp_by_id = {p.post_id: p for p in corp_posts}
     corp_row = {p.post_id: j for j, p in enumerate(corp_posts)}
@@ -204,9 +204,8 @@ def classify(exec_posts: Sequence[Post], exec_vecs: np.ndarray, corp_posts: Sequ
                 **common))
             continue
 
-        copy = (ctx.near_copy([int(ok_rows[c]) for c in neigh.index[i] if c >= 0]
-                              + _sharing_words(post, by_word, corp_times, exec_times[i],
-                                               th.recycle_days * DAY))
+        copy = (ctx.near_copy(_sharing_words(post, by_word, corp_words_n, corp_times,
+                                             exec_times[i], th.recycle_days * DAY))
                 if exec_ok[i] else None)
         if copy is not None:
             j, lex = copy
@@ -300,6 +299,7 @@ def _mutual(vec: np.ndarray, post_id: str, corp_vec: np.ndarray, corp_time: floa
 
 
 def _word_index(posts: Sequence[Post], ok: np.ndarray) -> dict[str, list[int]]:
+    """Content word -> the rows (in time order) of the corporate posts that use it."""
     index: dict[str, list[int]] = {}
     for j, p in enumerate(posts):
         if ok[j]:
@@ -308,17 +308,29 @@ def _word_index(posts: Sequence[Post], ok: np.ndarray) -> dict[str, list[int]]:
     return index
 
 
-def _sharing_words(post: Post, by_word: Mapping[str, list[int]], corp_times: np.ndarray,
-                   when: float, horizon: float, limit: int = 3) -> list[int]:
-    """Corporate posts within the horizon sharing at least half of the post's words."""
+def _sharing_words(post: Post, by_word: Mapping[str, list[int]], corp_words_n: Sequence[int],
+                   corp_times: np.ndarray, when: float, horizon: float,
+                   limit: int = 3) -> list[int]:
+    """Corporate posts within the horizon sharing at least half of the words of the shorter of
+    the two posts (and at least 3), most shared first. Words the brand uses in a good share
+    of its posts (its own name) are no sign of a copy and are skipped."""
+    lo = int(np.searchsorted(corp_times, when - horizon, side="left"))
+    hi = int(np.searchsorted(corp_times, when + horizon, side="right"))
+    common = max(50, (hi - lo) // 10)
     mine = content_words(post.text)
     counts: dict[int, int] = {}
     for word in mine:
-        for j in by_word.get(word, ()):
-            if abs(corp_times[j] - when) <= horizon:
-                counts[j] = counts.get(j, 0) + 1
-    need = max(3, len(mine) // 2)
-    ranked = sorted((j for j, c in counts.items() if c >= need), key=lambda j: -counts[j])
+        rows = by_word.get(word)
+        if not rows:
+            continue
+        a, b = bisect_left(rows, lo), bisect_left(rows, hi)
+        if b - a > common:
+            continue
+        for j in rows[a:b]:
+            counts[j] = counts.get(j, 0) + 1
+    ranked = sorted((j for j, c in counts.items()
+                     if c >= max(3, min(len(mine), corp_words_n[j]) // 2)),
+                    key=lambda j: -counts[j])
     return ranked[:limit]
 
 

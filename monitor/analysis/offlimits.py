@@ -82,7 +82,8 @@ _TARGET = [
     r"cette femme", r"cet homme", r"journalists?", r"the media", r"unions?", r"strikers?",
     r"activists?", r"competitors?", r"elus", r"tracts?", r"ceux qui s indignent",
     r"critiques", r"detracteurs", r"journalisme", r"votre papier", r"votre article",
-    r"donneurs de lecons", r"bien pensants?", r"moralisateurs?", r"ces gens",
+    r"donneurs de lecons", r"bien pensants?", r"moralisateurs?", r"ces gens", r"reporters?",
+    r"the press", r"analysts?", r"short sellers?", r"shorts",
 ]
 _ATTACK = [
     r"honte\w*", r"scandal\w*", r"menteurs?", r"mentent", r"mensonges?", r"incompetent\w*",
@@ -90,6 +91,7 @@ _ATTACK = [
     r"idiots?", r"cretins?", r"minables?", r"irresponsables?", r"liars?", r"lying",
     r"pathetic", r"disgrace\w*", r"ridiculous", r"stupid\w*", r"morons?",
     r"contre verites", r"salir", r"truffe d erreurs", r"de comptoir", r"n ont jamais",
+    r"sharpest tool", r"fraud\w*", r"hit pieces?", r"clueless", r"hypocri\w*", r"shameless",
     r"tissu de", r"mauvaise foi", r"n y connaissent rien", r"demagog\w*", r"mensonger\w*",
     r"charlatans?", r"torchon", r"propagande", r"propaganda", r"fake news",
 ]

@@ -240,7 +240,8 @@ def analyse_pair(store: Store, cfg: MonitorConfig, pair: PairConfig,
             todo.setdefault(sp.pk, sp)
     exec_posts = sorted(todo.values(), key=lambda sp: (sp.post.created_at, sp.pk))
     if exec_posts:
-        findings = _classify(store, pair, model, s, thresholds, calibration, rails, exec_posts)
+        findings = _classify(store, pair, model, s, thresholds, calibration, rails, exec_posts,
+                             first_run=not last_max_pk)
         store.save_findings(pair.name, model, [
             (sp.pk, sp.text_hash, key, f) for sp, f in zip(exec_posts, findings, strict=True)])
     store.set_value(state_key, {"max_pk": max_pk})
@@ -286,16 +287,24 @@ def _explained_by_new_corporate(store: Store, pair: PairConfig, model: str, s: S
 
 def _classify(store: Store, pair: PairConfig, model: str, s: Settings, thresholds: Thresholds,
               calibration: Calibration | None, rails: Guardrails,
-              exec_posts: Sequence[StoredPost]) -> list[Finding]:
+              exec_posts: Sequence[StoredPost], *, first_run: bool) -> list[Finding]:
     first, last = exec_posts[0].post.created_at, exec_posts[-1].post.created_at
     reference = timedelta(days=s.reference_days)
     until = last + reference + timedelta(seconds=1)
-    corp_posts = store.posts(pair.corporate, since=first - reference, until=until)
-    own_posts = [sp for sp in store.posts(pair.executive, since=first - reference, until=until)
-                 if substance(sp.post.text) >= s.min_substance]
-    exec_vecs = store.load_vectors(model, [sp.pk for sp in exec_posts])
-    corp_vecs = store.load_vectors(model, [sp.pk for sp in corp_posts])
-    own_vecs = store.load_vectors(model, [sp.pk for sp in own_posts])
+    # One load for both voices of the reference period (each query costs more than its rows).
+    around = store.posts(pair.accounts, since=first - reference, until=until)
+    corporate = {a.casefold() for a in pair.corporate}
+    is_corp = np.array([sp.post.account.casefold() in corporate for sp in around], dtype=bool)
+    loaded = {sp.pk for sp in around}
+    missing = [sp for sp in exec_posts if sp.pk not in loaded]
+    vecs = store.load_vectors(model, [sp.pk for sp in around] + [sp.pk for sp in missing])
+    row = {sp.pk: i for i, sp in enumerate([*around, *missing])}
+    corp_posts = [sp for sp, c in zip(around, is_corp, strict=True) if c]
+    corp_vecs = vecs[np.nonzero(is_corp)[0]] if len(around) else vecs[:0]
+    own_posts = [sp for sp, c in zip(around, is_corp, strict=True)
+                 if not c and substance(sp.post.text) >= s.min_substance]
+    own_vecs = vecs[[row[sp.pk] for sp in own_posts]] if own_posts else vecs[:0]
+    exec_vecs = vecs[[row[sp.pk] for sp in exec_posts]]
     # The corporate line: topic centroids of the brand's own words over the reference period
     # ending at the newest executive post analysed.
     corp_t = _seconds(corp_posts)
@@ -305,8 +314,10 @@ def _classify(store: Store, pair: PairConfig, model: str, s: Settings, threshold
                       and substance(sp.post.text) >= s.min_substance for sp in corp_posts],
                      dtype=bool)
     centroids = topic_centroids(corp_vecs[line]) if line.any() else None
-    family = [v for p in store.p_values(pair.name, model, since=first - reference, until=first)
-              for v in (p, 1.0)]  # each stored post stood for two tests (window and ring)
+    # Each stored post stood for two tests (window and ring); a first run has none stored.
+    family = [] if first_run else [
+        v for p in store.p_values(pair.name, model, since=first - reference, until=first)
+        for v in (p, 1.0)]
     return classify([sp.post for sp in exec_posts], exec_vecs, [sp.post for sp in corp_posts],
                     corp_vecs, thresholds, corporate_accounts=pair.corporate,
                     executive_accounts=pair.executive,
@@ -320,9 +331,18 @@ def _classify(store: Store, pair: PairConfig, model: str, s: Settings, threshold
 def _calibrate_pair(store: Store, pair: PairConfig, model: str, rails: Guardrails,
                     s: Settings, tkey: str, size: int) -> Calibration | None:
     """Calibrate on the last year of the pair (enough for a stable null, bounded in cost)."""
-    _, newest = store.time_range(pair.accounts)
-    if newest is None:
+    oldest, newest = store.time_range(pair.accounts)
+    if newest is None or oldest is None:
         return None
+    # Chance is learnt from windows beyond the recycling horizon: a shorter history has none,
+    # so there is nothing to load.
+    needed = s.recycle_days + 3 * s.lag_days
+    if (newest - oldest).total_seconds() < needed * 86400.0:
+        cal = Calibration(posts=size, topics_key=tkey, sufficient=False,
+                          method=f"not enough history yet ({(newest - oldest).days} days of "
+                                 f"posts; calibration needs more than {needed:g})")
+        store.save_calibration(pair.name, model, cal)
+        return cal
     since = newest - timedelta(days=365)
     exec_posts = store.posts(pair.executive, since=since)
     corp_posts = store.posts(pair.corporate, since=since)

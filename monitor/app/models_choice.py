@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import asdict, fields
-from datetime import timedelta
 
 from monitor.analysis.language import language_mix, serves_english_only
 from monitor.config import MonitorConfig, PairConfig
@@ -14,7 +13,6 @@ from monitor.store import Store
 AUTO = "auto"
 ENGLISH_MODEL = "default"
 MULTILINGUAL_MODEL = "use-multilingual"
-SAMPLE_DAYS = 180
 SAMPLE_POSTS = 2000
 
 
@@ -28,10 +26,7 @@ def choose_model(store: Store, cfg: MonitorConfig, pair: PairConfig) -> ModelCho
     if configured.lower() != AUTO:
         return ModelChoice(configured, model_id_for(configured),
                            f"configured ([model] name = \"{configured}\")", "configured")
-    newest = store.time_range(pair.accounts)[1]
-    posts = (store.posts(pair.accounts, since=newest - timedelta(days=SAMPLE_DAYS))
-             if newest else [])
-    mix = language_mix((sp.post.text, sp.post.lang) for sp in posts[-SAMPLE_POSTS:])
+    mix = language_mix(store.recent_texts(pair.accounts, SAMPLE_POSTS))
     if serves_english_only(mix):
         return ModelChoice(ENGLISH_MODEL, DEFAULT_MODEL_ID,
                            f"auto: an English pair ({mix.describe()}), served by the bundled "

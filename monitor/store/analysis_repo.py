@@ -94,7 +94,8 @@ class AnalysisRepository(StoreBase):
                                                    FindingRow.model == model,
                                                    FindingRow.post_pk.in_(chunk)))
             if items:  # one executemany, not an ORM object per finding
-                s.execute(insert(FindingRow), [dict(
+                # render_nulls: one executemany, not one INSERT per set of non-null columns
+                s.execute(insert(FindingRow).execution_options(render_nulls=True), [dict(
                     pair=pair, model=model, post_pk=pk, created_at=f.created_at,
                     post_class=f.post_class.value, reason=f.reason, similarity=f.similarity,
                     lexical=f.lexical, nearest_post_id=f.nearest_id,

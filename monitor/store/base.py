@@ -29,6 +29,10 @@ class StoreBase:
         self._owns_engine = owns_engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._dates_checked = False
+        # Account ids by the usernames a query names: looked up before nearly every query, and
+        # accounts change rarely. Only complete answers are kept (a username not found yet is
+        # asked again), and any account this store creates or renames clears it.
+        self._ids_by_names: dict[frozenset[str], list[int]] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -103,20 +107,33 @@ class StoreBase:
                              updated_at=_now())
             session.add(row)
             session.flush()
+            self.accounts_changed()
         return row
+
+    def accounts_changed(self) -> None:
+        """Forget the account ids looked up so far (an account was created or renamed)."""
+        self._ids_by_names.clear()
 
     def _account_ids(self, session: Session, usernames: Iterable[str]) -> list[int]:
         """Ids of the accounts known by these usernames, now or before a rename (the config
         may still name an account by its old username)."""
-        wanted = {username_key(u) for u in usernames}
+        wanted = frozenset(username_key(u) for u in usernames)
+        cached = self._ids_by_names.get(wanted)
+        if cached is not None:
+            return list(cached)
         found = dict(session.execute(select(AccountRow.username_key, AccountRow.id)
                                      .where(AccountRow.username_key.in_(wanted))).all())
         ids = list(found.values())
         missing = wanted - set(found)
+        named: set[str] = set()
         if missing:  # rare: look through the rename history only for names not found
             for row in session.execute(select(AccountRow.id, AccountRow.previous_usernames)):
-                if {username_key(u) for u in (row.previous_usernames or [])} & missing:
+                before = {username_key(u) for u in (row.previous_usernames or [])} & missing
+                if before:
                     ids.append(row.id)
+                    named |= before
+        if missing <= named:
+            self._ids_by_names[wanted] = list(ids)
         return ids
 
     def posts_by_ids(self, post_ids: Iterable[str], platform: str = "x") -> dict[str, Post]:

@@ -109,7 +109,9 @@ def resolve_account(store: Store, account_id: int, *, user_id: str, username: st
         row.display_name = display_name
         row = rename(s, row, username)
         row.status, row.status_detail = "active", None
-        return _state(s, row)
+        state = _state(s, row)
+    store.accounts_changed()  # ids may have been folded together, names changed
+    return state
 
 
 def rename(s: Session, row: AccountRow, username: str) -> AccountRow:
@@ -176,6 +178,7 @@ def save_page(store: Store, account_id: int, posts: Sequence[Post], *, reads: in
         row = _get(s, account_id)
         if owner_username:
             row = rename(s, row, owner_username)
+            store.accounts_changed()
         row.status, row.status_detail = "active", None  # X served the timeline
         # Posts belong to this row whatever name they carry (a rename, X's capitalisation).
         result = store.import_posts([replace(p, account=row.username) for p in posts],

@@ -202,6 +202,16 @@ class Store(AnalysisRepository):
             return [StoredPost(row.id, _post(row, username), row.text_hash)
                     for row, username in _plain_rows(s, q)]
 
+    def recent_texts(self, accounts: Iterable[str], limit: int) -> list[tuple[str, str | None]]:
+        """(text, lang) of the accounts' newest posts: what their languages are told from."""
+        keys = [username_key(a) for a in accounts]
+        with self.session() as s:
+            q = (select(PostRow.text, PostRow.lang).join(AccountRow)
+                 .where(self.sane_dates(PostRow.created_at),
+                        AccountRow.id.in_(self._account_ids(s, keys)))
+                 .order_by(PostRow.created_at.desc()).limit(limit))
+            return [(text, lang) for text, lang in s.execute(q)]
+
     def count_posts_of(self, accounts: Iterable[str]) -> int:
         keys = [username_key(a) for a in accounts]
         with self.session() as s:

@@ -319,6 +319,7 @@ def report_dict(report: PairReport, *,
     return {
         "pair": report.pair, "executive": list(report.executive),
         "corporate": list(report.corporate), "model": report.model,
+        "model_choice": _plain(report.model_choice) if report.model_choice else None,
         "period": {"start": report.start.isoformat(), "end": report.end.isoformat()},
         "generated_at": report.generated_at.isoformat(),
         "thresholds": _plain(report.thresholds),

@@ -238,7 +238,6 @@ def report(ctx: click.Context, pair_name: str | None, since: str, until_text: st
     from monitor import pipeline
     from monitor.i18n import Lang
     from monitor.report.render import alert_periods, render
-    from monitor.store import notify_repo
     from monitor.timeparse import SINCE, UNTIL, local, parse_moment
 
     cfg = _config(ctx)
@@ -255,7 +254,7 @@ def report(ctx: click.Context, pair_name: str | None, since: str, until_text: st
     pair = _one_pair(cfg, pair_name)
     with _status(f"Building the {fmt} report of {pair.name}"), _store(cfg) as store:
         rep = pipeline.build_report(store, cfg, pair, since=start, until=end, now=now)
-        periods = alert_periods(notify_repo.alert_events(store, pair.name), start=rep.start,
+        periods = alert_periods(store.alert_events(pair.name), start=rep.start,
                                 end=rep.end)
         text = render(rep, fmt, alerts=periods,
                       lang=Lang.of(cfg.language_for(pair), cfg.schedule.timezone))
@@ -345,7 +344,7 @@ def check(ctx: click.Context, draft: str, pair_name: str | None, at_text: str | 
 
 
 def _safe_url(url: str) -> str:
-    from monitor.store.rows import display_url
+    from monitor.store.engine import display_url
 
     return display_url(url)
 

@@ -129,7 +129,6 @@ def _report_sent(store: Store, queued: Sequence[QueuedDigest], report: DeliveryR
     """Say what happened to each digest (and to the other messages this pass delivered); the
     addresses printed are the envelope recipients really used. Returns the digests that were
     neither sent now nor before (still waiting), for the exit code."""
-    from monitor.store.notify_repo import outbox_entry
 
     waiting: list[str] = []
     ours = {q.digest.key for q in queued}
@@ -158,7 +157,7 @@ def _report_sent(store: Store, queued: Sequence[QueuedDigest], report: DeliveryR
                        "(by `monitor run`, or run this command again then).")
             waiting.append(d.key)
         else:
-            entry = outbox_entry(store, d.key)
+            entry = store.outbox_entry(d.key)
             if entry is not None and entry.sent_at is not None:
                 click.echo(f"{what[0].upper()}{what[1:]} was already sent at "
                            f"{entry.sent_at:%Y-%m-%d %H:%M} UTC to "
@@ -230,14 +229,13 @@ def silence(ctx: click.Context, pair_name: str | None, until_text: str | None,
       monitor silence --remove 3
     """
     from monitor.i18n import Lang
-    from monitor.store import notify_repo
 
     cfg = _config(ctx)
     now = datetime.now(UTC)
     lang = Lang.of("en", cfg.schedule.timezone)  # CLI words in English, times local
     with _store(cfg) as store:
         if list_only:
-            current = notify_repo.silences(store, current_at=now)
+            current = store.silences(current_at=now)
             if not current:
                 click.echo("No silence in force or to come.")
             for s in current:
@@ -247,7 +245,7 @@ def silence(ctx: click.Context, pair_name: str | None, until_text: str | None,
                            + (f": {s.reason}" if s.reason else ""))
             return
         if remove_id is not None:
-            if not notify_repo.remove_silence(store, remove_id):
+            if not store.remove_silence(remove_id):
                 raise UsageError(f"no silence #{remove_id}: see `monitor silence --list`")
             click.echo(f"Lifted silence #{remove_id}.")
             return
@@ -262,7 +260,7 @@ def silence(ctx: click.Context, pair_name: str | None, until_text: str | None,
         if start >= until:
             raise UsageError(f"--start {start_text!r} is not before --until {until_text!r}")
         who = (author or _os_user()).strip()
-        s = notify_repo.add_silence(store, pair.name, until.astimezone(UTC), reason, now,
+        s = store.add_silence(pair.name, until.astimezone(UTC), reason, now,
                                     author=who, starts_at=start.astimezone(UTC))
     click.echo(f"Silenced the alerts of {pair.name} from {lang.when(s.starts_at)} until "
                f"{lang.when(s.until)} ({lang.zone_name}), by {who or 'unknown'} (#{s.id}). "

@@ -31,14 +31,13 @@ def status(ctx: click.Context, as_json: bool) -> None:
     from monitor.bidi import json_escape
     from monitor.ingest.collector import cap_note
     from monitor.status import pairs_status
-    from monitor.store.collection import timeline_caps
 
     cfg = _config(ctx)
     now = datetime.now(UTC)
     with _store(cfg) as store:
         summaries = store.account_summaries()
         extra = _status_extras(cfg, store)
-        caps = timeline_caps(store)
+        caps = store.timeline_caps()
         ignored = store.impossible_dates()
         pairs = pairs_status(store, cfg, now)
     if as_json:
@@ -114,7 +113,7 @@ def _status_extras(cfg: MonitorConfig, store: Store) -> dict[str, Any]:
 
 
 def _safe_url(url: str) -> str:
-    from monitor.store.rows import display_url
+    from monitor.store.engine import display_url
 
     return display_url(url)
 

@@ -201,3 +201,109 @@ class Finding:
     # match was as close) and its false-discovery-adjusted value over the period.
     p_value: float | None = None
     q_value: float | None = None
+
+
+# -- alerts, silences and the outbox (values the store, the notifications and the reports share)
+
+
+class AlertStatus(StrEnum):
+    INACTIVE = "inactive"
+    PENDING = "pending"
+    FIRING = "firing"
+
+
+@dataclass(frozen=True, slots=True)
+class AlertState:
+    """Where a pair's overlap alert stands (see `monitor.notify.alerts`)."""
+
+    pair: str
+    status: AlertStatus = AlertStatus.INACTIVE
+    pending_count: int = 0
+    sequence: int = 0  # firing episodes so far; the current one while firing
+    active_since: datetime | None = None  # when the current pending/firing period began
+    notified: bool = False  # the current firing episode has been announced
+    repeats: int = 0
+    last_notified_at: datetime | None = None
+    last_rate: float | None = None
+    last_posts: int = 0
+    last_evaluated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertEvent:
+    """A change of an alert's status, or a risk announced, as the alert history keeps it."""
+
+    pair: str
+    kind: str  # pending, firing, repeat, resolved, cleared, risk
+    sequence: int
+    rate: float | None
+    posts: int
+    at: datetime
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Silence:
+    """Notifications of a pair muted from `starts_at` until `until` (evaluation goes on)."""
+
+    id: int
+    pair: str
+    starts_at: datetime
+    until: datetime
+    reason: str
+    created_at: datetime
+    author: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """A message to queue. `key` makes queueing idempotent."""
+
+    key: str
+    channel: str  # "email", "webhook", "slack", "teams"
+    subject: str
+    payload: str
+    recipients: tuple[str, ...] = ()
+    pair: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """A queued message and its delivery so far."""
+
+    id: int
+    key: str
+    channel: str
+    pair: str | None
+    recipients: tuple[str, ...]
+    subject: str
+    payload: str
+    created_at: datetime
+    attempts: int
+    next_attempt_at: datetime
+    last_attempt_at: datetime | None
+    last_error: str | None
+    sent_at: datetime | None
+    claimed_until: datetime | None = None
+    claimed_by: str | None = None
+    superseded_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """The outcome of trying to claim a message: taken, or who holds it until when."""
+
+    taken: bool
+    holder: str | None = None
+    until: datetime | None = None
+    sent: bool = False  # already sent (by another sender): nothing to do
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """What queueing one message did: "queued", "already queued", "re-addressed" (it was
+    waiting for other recipients; `previous` names them), or "already sent"."""
+
+    outcome: str
+    previous: tuple[str, ...] = ()
+    sent_at: datetime | None = None

@@ -28,7 +28,7 @@ import os
 import signal
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -39,7 +39,7 @@ from monitor.config import MonitorConfig, PairConfig, Secrets, load_config, load
 from monitor.config import parse_duration as _duration
 from monitor.embed import Encoders
 from monitor.errors import ConfigError, MonitorError, StoreError
-from monitor.models import REDUNDANT_CLASSES, RISK_CLASSES
+from monitor.models import REDUNDANT_CLASSES, RISK_CLASSES, AlertEvent, AlertState
 from monitor.notify import alerts
 from monitor.notify.alert_message import alert_messages, pair_alert
 from monitor.notify.digest import (
@@ -67,10 +67,9 @@ from monitor.service_signals import RUN_NOW as _RUN_NOW
 from monitor.service_signals import STOPPING as _STOPPING
 from monitor.service_signals import install_run_now as _install_run_now
 from monitor.service_signals import install_stop as _install_stop
-from monitor.store import Store, state_repo
-from monitor.store import notify_repo as repo
+from monitor.store import Store
+from monitor.store.engine import display_url
 from monitor.store.lock import service_lock
-from monitor.store.rows import display_url
 
 log = logging.getLogger(__name__)
 
@@ -127,17 +126,14 @@ def observe(store: Store, cfg: MonitorConfig, pair: PairConfig,
     found = store.findings(pair.name, report_model(store, cfg, pair).model_id, since=since,
                            until=now)
     stats = totals(s.finding for s in found)
-    silence = repo.active_silence(store, pair.name, now)
+    silence = store.active_silence(pair.name, now)
     return alerts.Observation(pair=pair.name, rate=stats.overlap_rate, posts=stats.posts,
                               silenced_until=silence.until if silence else None,
                               silence_reason=silence.reason if silence else "")
 
 
-def load_alert_state(store: Store, pair: str) -> alerts.AlertState:
-    saved = repo.alert_state(store, pair)
-    if saved is None:
-        return alerts.AlertState(pair=pair)
-    return alerts.AlertState(pair=pair, **{**saved, "status": alerts.AlertStatus(saved["status"])})
+def load_alert_state(store: Store, pair: str) -> AlertState:
+    return store.alert_state(pair) or AlertState(pair=pair)
 
 
 def new_risks(store: Store, cfg: MonitorConfig, pair: PairConfig,
@@ -148,7 +144,7 @@ def new_risks(store: Store, cfg: MonitorConfig, pair: PairConfig,
     found = [ReportItem(current_class(s.finding), s.post, s.nearest)
              for s in store.findings(pair.name, model, since=since, until=now)]
     risks = [i for i in found if i.finding.post_class in RISK_CLASSES]
-    done = repo.notified_risks(store, pair.name, [i.post.post_id for i in risks])
+    done = store.notified_risks(pair.name, [i.post.post_id for i in risks])
     return [i for i in risks if i.post.post_id not in done]
 
 
@@ -177,15 +173,12 @@ def evaluate_alert(store: Store, cfg: MonitorConfig, pair: PairConfig, now: date
                          _flagged(store, cfg, pair, now) if notes else [], settings, now)
     wanted = list(dict.fromkeys([*(["webhook"] if webhook else []), *channels]))
     messages = alert_messages(cfg, pair, message, now, channels=wanted) if message else []
-    state_row = {k: v for k, v in asdict(new_state).items() if k != "pair"}
-    state_row["status"] = new_state.status.value
-    risk_events = [{"pair": pair.name, "at": now, "kind": "risk", "sequence": new_state.sequence,
-                    "rate": None, "posts": len(risks),
-                    "detail": ", ".join(i.post.post_id for i in risks)}] if risks else []
-    repo.record_alert_evaluation(store, pair.name, state_row,
-                                 [*(asdict(e) for e in events), *risk_events], messages, now,
-                                 risk_posts=[i.post.post_id for i in risks],
-                                 risk_key=message.key if message else "")
+    risk_events = [AlertEvent(pair=pair.name, kind="risk", sequence=new_state.sequence,
+                              rate=None, posts=len(risks), at=now,
+                              detail=", ".join(i.post.post_id for i in risks))] if risks else []
+    store.record_alert_evaluation(new_state, [*events, *risk_events], messages, now,
+                                  risk_posts=[i.post.post_id for i in risks],
+                                  risk_key=message.key if message else "")
     for n in notes:
         log.warning("pair %s: alert %s (%s)", pair.name, n.kind.value, n.subject)
     if risks:
@@ -226,12 +219,12 @@ def build_digests(store: Store, cfg: MonitorConfig, day: date, *,
             pair=pair, report=report,
             drift_before=pipeline.pair_drift(store, cfg, pair, report.model, end=drift_end),
             alert=load_alert_state(store, pair.name),
-            silence=repo.active_silence(store, pair.name, now),
-            events=repo.alert_events(store, pair.name, since=start, until=end),
+            silence=store.active_silence(pair.name, now),
+            events=store.alert_events(pair.name, since=start, until=end),
             voice_day=state.pair_voice(store, pair, start, end, tz),
             voice_week=state.pair_voice(store, pair, start - timedelta(days=6), end, tz),
-            unanalysed_day=len(state_repo.unanalysed_posts(
-                store, pair.name, report.model, pair.executive, since=start, until=end))))
+            unanalysed_day=len(store.unanalysed_posts(pair.name, report.model, pair.executive,
+                                                      since=start, until=end))))
     return compose(cfg, inputs, day, now)
 
 

@@ -14,7 +14,7 @@ from monitor.config import MonitorConfig, PairConfig
 from monitor.models import Post
 from monitor.report.model import AccountFreshness, Freshness
 from monitor.report.voice import VoicePath, voice_path
-from monitor.store import Store, notify_repo, state_repo
+from monitor.store import Store
 
 HEARTBEAT_KEY = "service:heartbeat"
 
@@ -33,23 +33,23 @@ def freshness(store: Store, pair: PairConfig, model: str, *, now: datetime,
               since: datetime | None = None, until: datetime | None = None,
               every: timedelta = timedelta(0)) -> Freshness:
     """The state behind a pair's figures over [since, until)."""
-    states = state_repo.account_states(store, pair.accounts)
+    states = store.account_freshness(pair.accounts)
     executives = {a.casefold() for a in pair.executive}
     accounts = tuple(AccountFreshness(
         username=name, role="executive" if name.casefold() in executives else "corporate",
         posts=st.posts, newest=st.newest, last_collected=st.last_collected, status=st.status)
         for name, st in states.items())
-    waiting = state_repo.unanalysed_posts(store, pair.name, model, pair.executive)
+    waiting = store.unanalysed_posts(pair.name, model, pair.executive)
     in_period = [sp for sp in waiting if (since is None or sp.post.created_at >= since)
                  and (until is None or sp.post.created_at < until)]
     collected = [a.last_collected for a in accounts if a.last_collected]
-    alert = notify_repo.alert_state(store, pair.name) or {}
+    alert = store.alert_state(pair.name)
     return Freshness(
         now=now, accounts=accounts, unanalysed=len(in_period), unanalysed_total=len(waiting),
-        last_import=state_repo.last_import_at(store, pair.accounts),
+        last_import=store.last_import_at(pair.accounts),
         last_collection=max(collected) if collected else None,
-        last_analysis=state_repo.last_analysis_at(store, pair.name, model),
-        alert_evaluated_at=alert.get("last_evaluated_at"),
+        last_analysis=store.last_analysis_at(pair.name, model),
+        alert_evaluated_at=alert.last_evaluated_at if alert else None,
         service_seen_at=service_seen_at(store), evaluation_interval=every)
 
 
@@ -73,7 +73,7 @@ def report_voice(store: Store, pair: PairConfig, model: str, analysed: list[Post
                  subkinds: dict[str, str | None] | None = None) -> VoicePath:
     """The voice path of a report: its analysed posts (already loaded) and those of the period
     still waiting for analysis (the voice path needs no analysis)."""
-    waiting = state_repo.unanalysed_posts(store, pair.name, model, pair.executive, since=start,
+    waiting = store.unanalysed_posts(pair.name, model, pair.executive, since=start,
                                           until=end)
     seen = {p.post_id for p in analysed}
     posts = analysed + [sp.post for sp in waiting if sp.post.post_id not in seen]

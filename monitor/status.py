@@ -11,10 +11,9 @@ from monitor import state
 from monitor.config import MonitorConfig
 from monitor.embed.encoder import model_id_for
 from monitor.i18n import Lang
+from monitor.models import AlertState, Silence
 from monitor.report.model import Freshness
 from monitor.store import Store
-from monitor.store import notify_repo as repo
-from monitor.store.notify_repo import Silence
 
 
 @dataclass(frozen=True)
@@ -22,7 +21,7 @@ class PairStatus:
     name: str
     executive: tuple[str, ...]
     corporate: tuple[str, ...]
-    alert: dict[str, Any] | None
+    alert: AlertState | None
     silences: list[Silence]
     freshness: Freshness
 
@@ -43,9 +42,9 @@ class StatusReport:
             "pairs": [{
                 "name": p.name, "executive": list(p.executive), "corporate": list(p.corporate),
                 "alert": None if p.alert is None else {
-                    "status": p.alert["status"], "active_since": iso(p.alert["active_since"]),
-                    "last_rate": p.alert["last_rate"], "last_posts": p.alert["last_posts"],
-                    "last_evaluated_at": iso(p.alert["last_evaluated_at"])},
+                    "status": p.alert.status.value, "active_since": iso(p.alert.active_since),
+                    "last_rate": p.alert.last_rate, "last_posts": p.alert.last_posts,
+                    "last_evaluated_at": iso(p.alert.last_evaluated_at)},
                 "evaluated_by_running_service": p.freshness.service_running,
                 "silences": [{"id": s.id, "starts_at": iso(s.starts_at), "until": iso(s.until),
                               "author": s.author, "reason": s.reason} for s in p.silences],
@@ -73,9 +72,9 @@ class StatusReport:
             if alert is None:
                 state_text = "never evaluated (the service, `monitor run`, evaluates alerts)"
             else:
-                state_text = alert["status"] + (f" since {lang.when(alert['active_since'])}"
-                                                if alert["active_since"] else "")
-                state_text += (f", evaluated {lang.when(alert['last_evaluated_at'])}"
+                state_text = alert.status.value + (f" since {lang.when(alert.active_since)}"
+                                                   if alert.active_since else "")
+                state_text += (f", evaluated {lang.when(alert.last_evaluated_at)}"
                                + ("" if f.service_running else
                                   " (no running service since)"))
             out.append(f"Pair {p.name}: alert {state_text}; {f.unanalysed_total} post(s) not "
@@ -101,8 +100,8 @@ def pairs_status(store: Store, cfg: MonitorConfig, now: datetime) -> StatusRepor
     for pair in cfg.pairs:
         pairs.append(PairStatus(
             pair.name, tuple(pair.executive), tuple(pair.corporate),
-            repo.alert_state(store, pair.name),
-            repo.silences(store, pair=pair.name, current_at=now),
+            store.alert_state(pair.name),
+            store.silences(pair=pair.name, current_at=now),
             state.freshness(store, pair, model, now=now,
                             every=state.evaluation_interval(cfg))))
     hints = []

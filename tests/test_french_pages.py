@@ -106,15 +106,15 @@ def dashboard_fr(sample_fr: SampleStore) -> Iterator[int]:
     import uvicorn
 
     from monitor.config import load_config
-    from monitor.store import Store, notify_repo
+    from monitor.store import Store
     from monitor.web.app import Dashboard, bind, create_app
 
     cfg = load_config(sample_fr.config)
     now = datetime(2026, 11, 20, 9, tzinfo=UTC)
     sock = bind("127.0.0.1", 0)
     with Store.open(cfg.database_url()) as store:
-        if not notify_repo.silences(store, pair=PAIR):
-            notify_repo.add_silence(store, PAIR, now + timedelta(days=60), "lancement commun",
+        if not store.silences(pair=PAIR):
+            store.add_silence(PAIR, now + timedelta(days=60), "lancement commun",
                                     now, author="Léa Martin")
         app = create_app(Dashboard(cfg, store, encoder_factory=lambda: sample_fr.encoder,
                                    clock=lambda: now))

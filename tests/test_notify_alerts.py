@@ -180,7 +180,7 @@ def _seed(store: object, cfg: MonitorConfig, overlapping: int, total: int,
 def test_alert_state_persists_across_restart_without_duplicates(tmp_path: Path,
                                                                 db_url: str) -> None:
     from monitor.service import evaluate_alert, load_alert_state
-    from monitor.store import Store, notify_repo
+    from monitor.store import Store
 
     cfg = _config(tmp_path, db_url)
     pair = cfg.pairs[0]
@@ -196,20 +196,20 @@ def test_alert_state_persists_across_restart_without_duplicates(tmp_path: Path,
         assert state.status is AlertStatus.FIRING and state.notified and state.sequence == 1
         assert evaluate_alert(store, cfg, pair, now + timedelta(minutes=30), webhook=True) == []
         assert evaluate_alert(store, cfg, pair, now + timedelta(hours=2), webhook=True) == []
-        queued = notify_repo.pending_messages(store, now + timedelta(days=1))
+        queued = store.pending_messages(now + timedelta(days=1))
         assert sorted(m.key for m in queued) == ["alert:ml:1:firing:email",
                                                  "alert:ml:1:firing:webhook"]
         email = next(m for m in queued if m.channel == "email")
         assert email.recipients == ("comms@example.com",)
         assert "FIRING ml" in email.subject and "50%" in email.subject
-        kinds = [e.kind for e in notify_repo.alert_events(store, "ml")]
+        kinds = [e.kind for e in store.alert_events("ml")]
         assert kinds == ["pending", "firing"]
 
 
 def test_silence_command_mutes_the_pair(tmp_path: Path) -> None:
     from monitor.cli import cli
     from monitor.service import evaluate_alert
-    from monitor.store import Store, notify_repo
+    from monitor.store import Store
 
     cfg = _config(tmp_path)
     config_file = tmp_path / "monitor.toml"
@@ -250,10 +250,10 @@ def test_silence_command_mutes_the_pair(tmp_path: Path) -> None:
         for minutes in (0, 30, 60):
             assert evaluate_alert(store, cfg, cfg.pairs[0], now + timedelta(minutes=minutes),
                                   webhook=False) == []
-        assert notify_repo.pending_messages(store, now + timedelta(days=1)) == []
-        events = notify_repo.alert_events(store, "ml")
+        assert store.pending_messages(now + timedelta(days=1)) == []
+        events = store.alert_events("ml")
         assert events[-1].kind == "firing" and "joint launch" in events[-1].detail
-        sid = notify_repo.silences(store)[-1].id
+        sid = store.silences()[-1].id
     lifted = runner.invoke(cli, ["--config", str(config_file), "silence", "--remove", str(sid)])
     assert lifted.exit_code == 0 and f"Lifted silence #{sid}" in lifted.output
 
@@ -292,10 +292,10 @@ def test_webhook_retries_until_the_endpoint_accepts(db_url: str,
                                                     hook_server: tuple[str, type[_Hook]]) -> None:
     from pydantic import SecretStr
 
+    from monitor.models import OutboxMessage
     from monitor.notify.outbox import deliver_pending, outbox_status
     from monitor.notify.webhook import WebhookSender, webhook_payload
     from monitor.store import Store
-    from monitor.store.notify_repo import OutboxMessage, enqueue
 
     url, handler = hook_server
     sender = WebhookSender(SecretStr(url), timeout_s=5)
@@ -305,8 +305,8 @@ def test_webhook_retries_until_the_endpoint_accepts(db_url: str,
         msg = OutboxMessage("alert:ml:1:firing:webhook", "webhook", "s",
                             webhook_payload("Firing: <ml> 50%", title="[monitor] FIRING ml",
                                             severity="warning"))
-        assert enqueue(store, [msg], T0) == [True]
-        assert enqueue(store, [msg], T0) == [False]  # same key: queued once
+        assert store.enqueue([msg], T0) == [True]
+        assert store.enqueue([msg], T0) == [False]  # same key: queued once
         handler.status = 503
         report = deliver_pending(store, transports, lambda: clock[0])
         assert report.failed == ("alert:ml:1:firing:webhook",)

@@ -21,12 +21,11 @@ from pathlib import Path
 import pytest
 
 from monitor.config import load_config
+from monitor.models import OutboxEntry, OutboxMessage
 from monitor.notify.email import build_email
 from monitor.notify.holder import Holder, this_process
 from monitor.notify.outbox import addressing_for, deliver_pending
 from monitor.store import Store
-from monitor.store import notify_repo as repo
-from monitor.store.notify_repo import OutboxEntry, OutboxMessage
 from tests import test_digest_email as digest_tests
 from tests.test_digest_email import SmtpSink, free_port, monitor, write_config
 
@@ -65,7 +64,7 @@ def test_stale_digest_is_re_addressed_and_the_cli_prints_the_envelope(workdir: P
 def _queue(store: Store, pair: str, recipients: tuple[str, ...], key: str) -> None:
     payload = build_email(key=key, sender="monitor@example.com", recipients=recipients,
                           subject="[monitor] FIRING", text="firing")
-    repo.enqueue(store, [OutboxMessage(key, "email", "[monitor] FIRING", payload, recipients,
+    store.enqueue([OutboxMessage(key, "email", "[monitor] FIRING", payload, recipients,
                                        pair)], datetime.now(UTC))
 
 
@@ -85,7 +84,7 @@ def test_waiting_alert_follows_the_configuration_or_is_superseded(workdir: Path)
                                  addressing=addressing_for(cfg))
         again = deliver_pending(store, {"email": transport}, lambda: datetime.now(UTC),
                                 addressing=addressing_for(cfg), ignore_backoff=True)
-        summary = repo.outbox_summary(store)
+        summary = store.outbox_summary()
     wanted = ("comms@example.com", "ceo-office@example.com")
     assert sent == [(wanted, ", ".join(wanted))]  # envelope and header both follow the config
     assert report.readdressed == {"alert:ml:1:firing:email": (("old-team@example.com",),
@@ -115,11 +114,11 @@ def test_live_claim_is_reported_and_a_dead_one_is_taken_over(workdir: Path) -> N
     other = _sleeper()
     try:
         with Store.open(cfg.database_url()) as store:
-            entry = repo.outbox_entry(store, KEY)
+            entry = store.outbox_entry(KEY)
             assert entry is not None
             now = datetime.now(UTC)
             until = now + timedelta(minutes=10)
-            assert repo.claim(store, entry.id, now, until, holder=_holder_of(other)).taken
+            assert store.claim(entry.id, now, until, holder=_holder_of(other)).taken
         with SmtpSink(port) as sink:
             busy = monitor(config, "digest", "--date", DAY, "--send")
             assert busy.exit_code == 1, busy.output

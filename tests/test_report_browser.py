@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from monitor.models import AlertEvent, AlertState, AlertStatus
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "monitor" / "sample" / "maison_lumiere.jsonl"
 CHROMIUM = os.environ.get("MONITOR_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -93,16 +95,15 @@ def sample_store(tmp_path_factory: pytest.TempPathFactory) -> SampleStore:
 def _record_alerts(store: Any, pair: str) -> None:
     from datetime import datetime
 
-    from monitor.store import notify_repo
 
     when = [datetime.fromisoformat(at) for _, at, _, _ in ALERT_EVENTS]
-    state = {"status": "firing", "pending_count": 2, "sequence": 2, "active_since": when[-1],
-             "notified": True, "repeats": 0, "last_notified_at": when[-1], "last_rate": 0.42,
-             "last_posts": 12, "last_evaluated_at": when[-1]}
-    events = [{"pair": pair, "at": at, "kind": kind, "sequence": seq, "rate": rate, "posts": 12,
-               "detail": f"test history: {kind}"}
+    state = AlertState(pair=pair, status=AlertStatus.FIRING, pending_count=2, sequence=2,
+                       active_since=when[-1], notified=True, last_notified_at=when[-1],
+                       last_rate=0.42, last_posts=12, last_evaluated_at=when[-1])
+    events = [AlertEvent(pair=pair, at=at, kind=kind, sequence=seq, rate=rate, posts=12,
+                         detail=f"test history: {kind}")
               for (kind, _, seq, rate), at in zip(ALERT_EVENTS, when, strict=True)]
-    notify_repo.record_alert_evaluation(store, pair, state, events, [], when[-1])
+    store.record_alert_evaluation(state, events, [], when[-1])
 
 
 # -- Chromium over the DevTools protocol ------------------------------------------------------

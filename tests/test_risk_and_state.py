@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from monitor.cli import cli
 from monitor.config import MonitorConfig, parse_config
-from monitor.models import Finding, Post, PostClass, PostKind
+from monitor.models import AlertState, AlertStatus, Finding, Post, PostClass, PostKind
 
 DAY = date(2026, 11, 11)  # a Wednesday, local day in Paris
 RISK_TEXT = "LFI et LR votent n'importe quoi… pauvre France. 😤 <script>x()</script>"
@@ -119,7 +119,7 @@ def test_the_risk_alert_is_sent_at_once_and_once(tmp_path: Path) -> None:
     from monitor.config import load_secrets
     from monitor.notify.outbox import deliver_pending, transports_for
     from monitor.service import evaluate_alert
-    from monitor.store import Store, notify_repo
+    from monitor.store import Store
     from tests.test_digest_email import SmtpSink, free_port
 
     port = free_port()
@@ -129,15 +129,15 @@ def test_the_risk_alert_is_sent_at_once_and_once(tmp_path: Path) -> None:
     with Store.open(cfg.database_url()) as store, SmtpSink(port) as sink:
         seed_day(store, cfg)
         # A silence for a joint campaign does not mute a risk.
-        notify_repo.add_silence(store, "ml", now + timedelta(days=30), "lancement", now,
+        store.add_silence("ml", now + timedelta(days=30), "lancement", now,
                                 author="léa")
         evaluate_alert(store, cfg, cfg.pairs[0], now)  # the first evaluation: no pending
         report = deliver_pending(store, transports_for(cfg, load_secrets()), lambda: now)
         assert len(report.sent) == 1 and report.failed == ()
         for minutes in (30, 60):  # announced once
             evaluate_alert(store, cfg, cfg.pairs[0], now + timedelta(minutes=minutes))
-        assert notify_repo.pending_messages(store, now + timedelta(days=1)) == []
-        events = [e.kind for e in notify_repo.alert_events(store, "ml")]
+        assert store.pending_messages(now + timedelta(days=1)) == []
+        events = [e.kind for e in store.alert_events("ml")]
     assert events == ["risk"]
     [msg] = sink.messages
     assert str(msg["Subject"]).startswith(f"1 publication sensible{NBSP}: politique")
@@ -150,7 +150,7 @@ def test_the_risk_alert_is_sent_at_once_and_once(tmp_path: Path) -> None:
 
 def test_overlap_alert_email_lists_the_posts_and_links_to_the_dashboard(tmp_path: Path) -> None:
     from monitor.service import evaluate_alert
-    from monitor.store import Store, notify_repo
+    from monitor.store import Store
 
     cfg = config(tmp_path, language="en", alerts={"for_evaluations": 1, "min_posts": 3},
                  ui={"language": "en", "base_url": "https://monitor.example.com/"})
@@ -158,7 +158,7 @@ def test_overlap_alert_email_lists_the_posts_and_links_to_the_dashboard(tmp_path
     with Store.open(cfg.database_url()) as store:
         seed_day(store, cfg, redundant=4)
         evaluate_alert(store, cfg, cfg.pairs[0], now)
-        [entry] = notify_repo.pending_messages(store, now)
+        [entry] = store.pending_messages(now)
     msg = email.message_from_string(entry.payload, policy=email.policy.default)
     # One message for the pair: the risk and the overlap alert together, risk first.
     assert entry.subject.startswith("1 sensitive post: politics · [monitor] FIRING ml")
@@ -188,7 +188,7 @@ def test_a_digest_of_unanalysed_posts_says_so(tmp_path: Path) -> None:
 @pytest.mark.parametrize("service", ["none", "inactive", "firing"])
 def test_a_cli_digest_never_contradicts_its_subject(tmp_path: Path, service: str) -> None:
     from monitor import state
-    from monitor.store import Store, notify_repo
+    from monitor.store import Store
 
     cfg_file = write_config(tmp_path, '[ui]\nlanguage = "en"')
     cfg = config(tmp_path, language="en")
@@ -196,11 +196,10 @@ def test_a_cli_digest_never_contradicts_its_subject(tmp_path: Path, service: str
     with Store.open(cfg.database_url()) as store:
         seed_day(store, cfg, redundant=6)  # 6 of 8 posts redundant over the week: 75 %
         if service != "none":  # a running service evaluated the alert just now
-            notify_repo.record_alert_evaluation(store, "ml", {
-                "status": service, "pending_count": 0, "sequence": 1,
-                "active_since": now if service == "firing" else None, "notified": True,
-                "repeats": 0, "last_notified_at": None, "last_rate": 0.75, "last_posts": 8,
-                "last_evaluated_at": now}, [], [], now)
+            store.record_alert_evaluation(AlertState(
+                pair="ml", status=AlertStatus(service), sequence=1,
+                active_since=now if service == "firing" else None, notified=True,
+                last_rate=0.75, last_posts=8, last_evaluated_at=now), [], [], now)
             state.record_heartbeat(store, now, 1234)
     out = CliRunner().invoke(cli, ["--config", str(cfg_file), "digest", "--date", "2026-11-11"])
     assert out.exit_code == 0, out.output
@@ -229,7 +228,7 @@ def test_drift_with_no_recent_posts_is_not_stable() -> None:
 
 
 def test_status_shows_pairs_alerts_silences_and_freshness(tmp_path: Path) -> None:
-    from monitor.store import Store, notify_repo
+    from monitor.store import Store
 
     cfg_file = write_config(tmp_path)
     runner = CliRunner()
@@ -241,7 +240,7 @@ def test_status_shows_pairs_alerts_silences_and_freshness(tmp_path: Path) -> Non
         seed_day(store, cfg)
         store.import_posts([_post("999", "claire_ml", now - timedelta(hours=1), "nouveau")],
                            source="jsonl")  # imported, not analysed yet
-        notify_repo.add_silence(store, "ml", now + timedelta(days=3), "lancement", now,
+        store.add_silence("ml", now + timedelta(days=3), "lancement", now,
                                 author="léa")
     data = json.loads(runner.invoke(cli, ["--config", str(cfg_file), "status", "--json"]).output)
     assert {"database", "accounts", "budget", "outbox"} <= set(data)  # the contract stays

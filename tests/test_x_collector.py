@@ -27,7 +27,6 @@ from monitor.ingest.collector import CollectionFailed, CollectionReport, run_col
 from monitor.ingest.x_api import TimelinePage, UserLookup, XSource
 from monitor.models import PostClass, PostKind
 from monitor.store import Store
-from monitor.store.collection import account_state
 
 if TYPE_CHECKING:  # mypy maps tests/*.py to top-level modules while tests/ is no package
     from x_emulator import XEmulator
@@ -147,7 +146,7 @@ def test_backfill_three_pages_then_incremental_reads_only_new(
     assert len(timeline_requests(emu, "claire")) == 3
     assert "@claire: 250 new posts, 0 updated, 3 pages, 250 reads" in lines
     assert report.reads == 252 and not report.failed
-    state = account_state(store, "claire")
+    state = store.account_state("claire")
     assert state.since_id == ids[-1] and not state.run_in_progress
 
     emu.reset_counters()
@@ -157,7 +156,7 @@ def test_backfill_three_pages_then_incremental_reads_only_new(
     [req] = timeline_requests(emu, "claire")
     assert req["params"]["since_id"] == ids[-1] and "start_time" not in req["params"]
     assert store.count_posts("claire") == 257
-    assert account_state(store, "claire").since_id == new[-1]
+    assert store.account_state("claire").since_id == new[-1]
 
 
 def test_budget_figures_and_read_cap(emu: XEmulator, store: Store, tmp_path: Path) -> None:
@@ -216,7 +215,7 @@ def test_429_beyond_bound_stops_account_and_next_run_resumes_without_gap(
     # X's limits are per app: the other account is deferred too, without a wasted request.
     assert report.accounts[1].outcome == "deferred"
     assert timeline_requests(emu, "maison") == [] and store.count_posts("maison") == 0
-    state = account_state(store, "claire")
+    state = store.account_state("claire")
     assert state.run_in_progress and state.since_id is None and "rate limit" in (
         state.last_error or "")
 
@@ -228,7 +227,7 @@ def test_429_beyond_bound_stops_account_and_next_run_resumes_without_gap(
     assert emu.served_posts == {"claire": 153, "maison": 2}
     assert store.count_posts("maison") == 2
     assert sorted(stored_ids(store, "claire"), key=int) == ids + newer
-    state = account_state(store, "claire")
+    state = store.account_state("claire")
     assert state.since_id == newer[-1] and not state.run_in_progress and state.last_error is None
 
 
@@ -265,7 +264,7 @@ def test_server_errors_retried_with_backoff_then_given_up(
     message = str(failed.value)
     assert "@claire" in message and f"HTTP {code}" in message and "max_retries" in message
     assert [r["status"] for r in timeline_requests(emu, "claire")] == [int(code)] * 3
-    assert f"HTTP {code}" in (account_state(store, "claire").last_error or "")
+    assert f"HTTP {code}" in (store.account_state("claire").last_error or "")
     assert store.count_posts("claire") == 20  # the since_id did not move
     collect(cfg, store)
     assert store.count_posts("claire") == 24
@@ -377,7 +376,7 @@ def test_suspended_and_deleted_accounts_are_recorded_and_others_collected(
                       "gone": "deleted", "maison": "active", "sus": "suspended"}
     emu.set_status("sus", "active")  # reinstated: collected again, status back to active
     collect(cfg, store)
-    assert account_state(store, "sus").status == "active"
+    assert store.account_state("sus").status == "active"
 
 
 def test_killed_ingest_resumes_with_every_post_once(emu: XEmulator, tmp_path: Path) -> None:
@@ -500,7 +499,7 @@ def test_rename_is_recorded_and_collection_continues(
     collect(cfg, store)  # the config still says "claire": the stored id still works
     assert emu.served_posts == {"claire_lumiere": 2}
     assert store.account("claire") is None
-    renamed = account_state(store, "claire_lumiere")
+    renamed = store.account_state("claire_lumiere")
     assert renamed.user_id == user_id and renamed.previous_usernames == ("claire",)
     assert store.count_posts("claire_lumiere") == 7
     assert "@claire is now @claire_lumiere" in caplog.text
@@ -511,7 +510,7 @@ def test_rename_is_recorded_and_collection_continues(
     emu.rename_user("claire_lumiere", "claire_ml")
     collect(config(tmp_path, executive=["claire_ml"]), store)
     assert [a.username for a in store.accounts()] == ["claire_ml", "maison"]
-    final = account_state(store, "claire_ml")
+    final = store.account_state("claire_ml")
     assert final.user_id == user_id
     assert final.previous_usernames == ("claire", "claire_lumiere")
     assert store.count_posts("claire_ml") == 7
@@ -556,7 +555,7 @@ def test_bearer_token_never_leaks(emu: XEmulator, tmp_path: Path,
         with pytest.raises(AuthError) as refused:
             collect(cfg, store, lines=lines)
         messages.append(str(refused.value))
-        messages += [a.last_error or "" for a in map(lambda n: account_state(store, n),
+        messages += [a.last_error or "" for a in map(lambda n: store.account_state(n),
                                                       ["claire", "maison"])]
     emu.add_fault("401")
     result = CliRunner().invoke(cli, ["--config", str(path), "ingest"])

@@ -13,7 +13,6 @@ from typing import Any
 
 from monitor.config import MonitorConfig
 from monitor.store import Store
-from monitor.store.collection import month_reads
 
 
 def budget_status(cfg: MonitorConfig, store: Store, *,
@@ -25,7 +24,7 @@ def budget_status(cfg: MonitorConfig, store: Store, *,
     """
     now = (now or datetime.now(UTC)).astimezone(UTC)
     month = now.strftime("%Y-%m")
-    rows = month_reads(store, month)
+    rows = store.month_reads(month)
     reads = sum(r.posts_read for r in rows)
     days = calendar.monthrange(now.year, now.month)[1]
     projected = round(reads * days / now.day)

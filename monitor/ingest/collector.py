@@ -34,8 +34,7 @@ from monitor.ingest.x_api import (
 )
 from monitor.limits import TIMELINE_CAP
 from monitor.store import Store
-from monitor.store import collection as db
-from monitor.store.collection import AccountState, RunCursor, TimelineCap
+from monitor.store.ingest_repo import AccountState, RunCursor, TimelineCap
 
 log = logging.getLogger(__name__)
 MIN_PAGE = 5  # X refuses max_results below 5
@@ -160,7 +159,7 @@ class _Collector:
     def run(self, names: Sequence[str]) -> CollectionReport:
         states: dict[int, AccountState] = {}
         for name in names:  # two config names may be one account (a recorded rename)
-            st = db.account_state(self.store, name)
+            st = self.store.account_state(name)
             states.setdefault(st.account_id, st)
         results: dict[int, AccountResult] = {}
         self._resolve([st for st in states.values() if st.user_id is None], states, results)
@@ -187,14 +186,14 @@ class _Collector:
         except SourceError as exc:
             outcome = "deferred" if isinstance(exc, RateLimited) else "failed"
             for st in todo:
-                db.record_error(self.store, st.account_id, str(exc), now=self.now())
+                self.store.record_error(st.account_id, str(exc), now=self.now())
                 results[st.account_id] = AccountResult(st.username, outcome, message=str(exc))
                 self.echo(results[st.account_id].line())
             return
         by_name = {st.username.casefold(): st for st in todo}
         for user in lookup.users:
             st = by_name[user.username.casefold()]
-            resolved = db.resolve_account(self.store, st.account_id, user_id=user.user_id,
+            resolved = self.store.resolve_account(st.account_id, user_id=user.user_id,
                                           username=user.username, display_name=user.name)
             # Keep the config's order; a row folded into an older one takes that one's place.
             order = [resolved.account_id if k == st.account_id else k for k in states]
@@ -205,7 +204,7 @@ class _Collector:
             st = by_name[miss.username.casefold()]
             note = (f"@{st.username} is {miss.status} on X ({miss.detail}); skipped. Check the "
                     "username in the [[pairs]] tables.")
-            db.set_status(self.store, st.account_id, miss.status, miss.detail, now=self.now(),
+            self.store.set_status(st.account_id, miss.status, miss.detail, now=self.now(),
                           error=note)
             results[st.account_id] = AccountResult(st.username, "skipped", message=note)
             self.echo(results[st.account_id].line())
@@ -220,26 +219,26 @@ class _Collector:
             if not self.paused:  # ...then collect what is new since
                 self._pass(st, tally, resume=False)
         except (AuthError, AccessDenied) as exc:  # the whole run stops: the CLI says it once
-            db.record_error(self.store, st.account_id, str(exc), now=self.now())
+            self.store.record_error(st.account_id, str(exc), now=self.now())
             raise
         except AccountUnavailable as exc:
-            db.set_status(self.store, st.account_id, exc.status, exc.detail, now=self.now(),
+            self.store.set_status(st.account_id, exc.status, exc.detail, now=self.now(),
                           error=str(exc))
             return tally.result(st.username, "skipped", str(exc))
         except RateLimited as exc:
-            db.record_error(self.store, st.account_id, str(exc), now=self.now())
+            self.store.record_error(st.account_id, str(exc), now=self.now())
             return tally.result(st.username, "deferred", str(exc))
         except SourceError as exc:  # retries exhausted, malformed answer, bad request
             billed = exc.billed if isinstance(exc, TemporaryFailure) else 0
             tally.reads += billed  # X bills what it served to the requests that timed out
-            db.record_error(self.store, st.account_id, str(exc), now=self.now(), reads=billed,
+            self.store.record_error(st.account_id, str(exc), now=self.now(), reads=billed,
                             month=self.now().strftime("%Y-%m"))
             return tally.result(st.username, "failed", str(exc))
         except Exception as exc:  # a bug or an answer nothing expected: this account only
             log.exception("collection of @%s failed unexpectedly", st.username)
             message = (f"unexpected {type(exc).__name__} while collecting @{st.username} (a "
                        "bug: please report it, with the log); the other accounts go on")
-            db.record_error(self.store, st.account_id, message, now=self.now())
+            self.store.record_error(st.account_id, message, now=self.now())
             return tally.result(st.username, "failed", message)
         if self.paused:
             return tally.result(st.username, "paused",
@@ -277,8 +276,7 @@ class _Collector:
             served += len(page.posts)
             cap = self._cap(lowest, start, page) if cursor is None and served >= \
                 TIMELINE_CAP else None
-            result = db.save_page(
-                self.store, st.account_id, page.posts, reads=page.reads,
+            result = self.store.save_page(st.account_id, page.posts, reads=page.reads,
                 month=self.now().strftime("%Y-%m"), now=self.now(), cursor=cursor,
                 since_id=newest or floor, owner_username=page.owner_username, served=served,
                 cap=cap)
@@ -286,7 +284,7 @@ class _Collector:
             if cap is not None:
                 tally.cap = cap
                 log.warning("@%s: %s", st.username, cap_note(cap))
-            st = db.load_state(self.store, st.account_id)
+            st = self.store.load_state(st.account_id)
             if not page.next_token:
                 return st
             token = page.next_token
@@ -306,7 +304,7 @@ class _Collector:
         if cap is None:
             return PAGE_SIZE
         month = self.now().strftime("%Y-%m")
-        remaining = cap - db.total_reads(self.store, month)
+        remaining = cap - self.store.total_reads(month)
         if remaining > 0:
             return min(PAGE_SIZE, max(MIN_PAGE, remaining))
         if not self.paused:

@@ -20,13 +20,12 @@ from urllib.parse import quote
 
 from monitor.config import MonitorConfig, PairConfig
 from monitor.i18n import FAMILY_COLOURS, Lang
-from monitor.models import PostClass, family
+from monitor.models import OutboxMessage, PostClass, family
 from monitor.notify.alerts import AlertSettings, Notification, NotificationKind
 from monitor.notify.email import build_email
 from monitor.notify.webhook import webhook_payload
 from monitor.report.model import ReportItem
 from monitor.report.render import highlight, install_language, post_url
-from monitor.store.notify_repo import OutboxMessage
 
 _TEMPLATES = Path(__file__).parent / "templates"
 LIST_LIMIT = 20

@@ -26,12 +26,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from monitor.config import AlertsConfig, parse_duration
-
-
-class AlertStatus(StrEnum):
-    INACTIVE = "inactive"
-    PENDING = "pending"
-    FIRING = "firing"
+from monitor.models import AlertEvent, AlertState, AlertStatus
 
 
 class NotificationKind(StrEnum):
@@ -72,21 +67,6 @@ class Observation:
 
 
 @dataclass(frozen=True)
-class AlertState:
-    pair: str
-    status: AlertStatus = AlertStatus.INACTIVE
-    pending_count: int = 0
-    sequence: int = 0  # firing episodes so far; the current one while firing
-    active_since: datetime | None = None  # when the current pending/firing period began
-    notified: bool = False  # the current firing episode has been announced
-    repeats: int = 0
-    last_notified_at: datetime | None = None
-    last_rate: float | None = None
-    last_posts: int = 0
-    last_evaluated_at: datetime | None = None
-
-
-@dataclass(frozen=True)
 class Notification:
     pair: str
     kind: NotificationKind
@@ -99,31 +79,18 @@ class Notification:
     text: str
 
 
-@dataclass(frozen=True)
-class Transition:
-    """A change of status, for the alert history (with or without a notification)."""
-
-    pair: str
-    kind: str  # pending, firing, resolved, cleared, or a notification kind
-    sequence: int
-    rate: float | None
-    posts: int
-    at: datetime
-    detail: str
-
-
 def evaluate(state: AlertState, obs: Observation, now: datetime,
-             settings: AlertSettings) -> tuple[AlertState, list[Notification], list[Transition]]:
+             settings: AlertSettings) -> tuple[AlertState, list[Notification], list[AlertEvent]]:
     """One evaluation: the new state, the notifications to send, the transitions to record."""
     has_data = obs.rate is not None and obs.posts >= settings.min_posts
     rate = obs.rate if has_data else None
     silenced = obs.silenced_until is not None and obs.silenced_until > now
     notes: list[Notification] = []
-    events: list[Transition] = []
+    events: list[AlertEvent] = []
     s = replace(state, last_rate=obs.rate, last_posts=obs.posts, last_evaluated_at=now)
 
     def event(kind: str, detail: str, seq: int | None = None) -> None:
-        events.append(Transition(obs.pair, kind, s.sequence if seq is None else seq, obs.rate,
+        events.append(AlertEvent(obs.pair, kind, s.sequence if seq is None else seq, obs.rate,
                                  obs.posts, now, detail))
 
     if s.status is AlertStatus.FIRING:

@@ -23,15 +23,21 @@ from monitor.analysis.rates import PeriodStats, totals
 from monitor.config import MonitorConfig, PairConfig
 from monitor.errors import ConfigError
 from monitor.i18n import FAMILY_COLOURS, Lang
-from monitor.models import REDUNDANT_CLASSES, RISK_CLASSES, PostClass, family
+from monitor.models import (
+    REDUNDANT_CLASSES,
+    RISK_CLASSES,
+    AlertEvent,
+    OutboxMessage,
+    PostClass,
+    Silence,
+    family,
+)
 from monitor.notify.alerts import AlertState, AlertStatus
 from monitor.notify.email import build_email
 from monitor.report.model import Freshness, PairReport, ReportItem
 from monitor.report.render import highlight, install_language, post_url, shown
 from monitor.report.voice import VoicePath
 from monitor.store import Store
-from monitor.store import notify_repo as repo
-from monitor.store.notify_repo import OutboxMessage, Silence, StoredAlertEvent
 
 _TEMPLATES = Path(__file__).parent / "templates"
 TOP_LIMIT = 5
@@ -79,7 +85,7 @@ class PairDigestInput:
     drift_before: DriftResult | None  # drift at the start of the day
     alert: AlertState | None = None
     silence: Silence | None = None
-    events: Sequence[StoredAlertEvent] = ()  # alert transitions during the day
+    events: Sequence[AlertEvent] = ()  # alert transitions during the day
     voice_day: VoicePath | None = None
     voice_week: VoicePath | None = None
     unanalysed_day: int = 0  # executive posts of the day waiting for analysis
@@ -294,7 +300,7 @@ def _voice_line(day: VoicePath | None, week: VoicePath | None, lang: Lang) -> st
 
 def _changes(today: PeriodStats, yesterday: PeriodStats, week: PeriodStats,
              previous_week: PeriodStats, threshold: float, drift: DriftResult | None,
-             drift_before: DriftResult | None, events: Sequence[StoredAlertEvent],
+             drift_before: DriftResult | None, events: Sequence[AlertEvent],
              lang: Lang) -> list[str]:
     out = [lang._("Executive posts: %(n)d (the day before: %(before)d).", n=today.posts,
                   before=yesterday.posts)]
@@ -360,7 +366,7 @@ def queue_digests(store: Store, cfg: MonitorConfig, digests: Sequence[DigestEmai
         elif d.empty and not send_when_empty:
             out.append(QueuedDigest(d, "empty"))
         else:
-            q = repo.queue_latest(store, d.message(cfg.email.sender, now), now)
+            q = store.queue_latest(d.message(cfg.email.sender, now), now)
             out.append(QueuedDigest(d, q.outcome, q.previous))
     return out
 

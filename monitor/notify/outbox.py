@@ -24,11 +24,10 @@ from typing import Any
 
 from monitor.config import MonitorConfig, Secrets
 from monitor.errors import ConfigError, MonitorError
+from monitor.models import OutboxEntry, OutboxMessage
 from monitor.notify.email import readdress_email
 from monitor.notify.holder import Holder, this_process
 from monitor.store import Store
-from monitor.store import notify_repo as repo
-from monitor.store.notify_repo import OutboxEntry, OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +133,7 @@ def chat_channels(secrets: Secrets) -> list[str]:
 
 def queue(store: Store, messages: Sequence[OutboxMessage], now: datetime) -> list[bool]:
     """Queue messages (idempotent by key); True for each one queued now."""
-    return repo.enqueue(store, messages, now)
+    return store.enqueue(messages, now)
 
 
 def deliver_pending(store: Store, transports: Mapping[str, Transport], clock: Clock, *,
@@ -152,20 +151,20 @@ def deliver_pending(store: Store, transports: Mapping[str, Transport], clock: Cl
     busy: dict[str, Busy] = {}
     reclaimed: list[str] = []
     me = this_process()
-    for entry in repo.pending_messages(store, clock(), ignore_backoff=ignore_backoff):
+    for entry in store.pending_messages(clock(), ignore_backoff=ignore_backoff):
         if entry.channel in errors:
             continue  # this channel just failed: leave its other messages to the next pass
         transport = transports.get(entry.channel)
         if transport is None:
             continue  # a channel this version does not know
         now = clock()
-        claim = repo.claim(store, entry.id, now, now + lease, holder=me)
+        claim = store.claim(entry.id, now, now + lease, holder=me)
         if not claim.taken and not claim.sent:
             holder = Holder.parse(claim.holder)
             if holder is not None and holder.is_gone():
                 log.warning("outbox: %s was claimed by %s, which is gone; taking it over",
                             entry.key, holder.describe())
-                claim = repo.claim(store, entry.id, now, now + lease, holder=me,
+                claim = store.claim(entry.id, now, now + lease, holder=me,
                                    take_from=claim.holder)
                 if claim.taken:
                     reclaimed.append(entry.key)
@@ -178,13 +177,13 @@ def deliver_pending(store: Store, transports: Mapping[str, Transport], clock: Cl
             continue
         where = addressing(entry) if addressing is not None else Address(entry.recipients)
         if where.superseded:
-            repo.supersede(store, entry.id, clock(), f"superseded: {where.superseded}")
+            store.supersede(entry.id, clock(), f"superseded: {where.superseded}")
             log.warning("outbox: %s not sent: %s", entry.key, where.superseded)
             superseded[entry.key] = where.superseded
             continue
         if entry.channel == "email" and set(where.recipients) != set(entry.recipients):
             payload = readdress_email(entry.payload, where.recipients)
-            repo.readdress(store, entry.id, where.recipients, payload)
+            store.readdress(entry.id, where.recipients, payload)
             log.warning("outbox: %s was queued for %s; the configuration now names %s: "
                         "re-addressed", entry.key, ", ".join(entry.recipients) or "nobody",
                         ", ".join(where.recipients))
@@ -198,13 +197,13 @@ def deliver_pending(store: Store, transports: Mapping[str, Transport], clock: Cl
             if not isinstance(exc, MonitorError):
                 log.exception("outbox: %s", message)
             done = clock()
-            repo.mark_failed(store, entry.id, done, message, done + backoff(entry.attempts + 1))
+            store.mark_failed(entry.id, done, message, done + backoff(entry.attempts + 1))
             log.warning("outbox: %s not delivered (attempt %d): %s", entry.key,
                         entry.attempts + 1, message)
             failed.append(entry.key)
             errors[entry.channel] = message
             continue
-        if repo.mark_sent(store, entry.id, clock()):
+        if store.mark_sent(entry.id, clock()):
             log.info("outbox: sent %s (%s)", entry.key, entry.channel)
             sent.append(entry.key)
             sent_to[entry.key] = entry.recipients
@@ -214,6 +213,6 @@ def deliver_pending(store: Store, transports: Mapping[str, Transport], clock: Cl
 
 def outbox_status(store: Store) -> dict[str, Any]:
     """What waits in the outbox and the last error, JSON-ready, for `monitor status`."""
-    summary = repo.outbox_summary(store)
+    summary = store.outbox_summary()
     return {key: value.isoformat() if isinstance(value, datetime) else value
             for key, value in summary.items()}

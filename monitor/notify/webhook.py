@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from pydantic import SecretStr
 
 from monitor.errors import DeliveryError
-from monitor.store.notify_repo import OutboxEntry
+from monitor.models import OutboxEntry
 
 CHANNEL_ENV = {"webhook": "MONITOR_WEBHOOK_URL", "slack": "MONITOR_SLACK_URL",
                "teams": "MONITOR_TEAMS_URL"}

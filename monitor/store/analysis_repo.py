@@ -14,7 +14,7 @@ from sqlalchemy import delete, insert, select
 from monitor.errors import StoreError
 from monitor.models import Calibration, Finding, NullTail, PostClass
 from monitor.store.base import StoreBase
-from monitor.store.rows import StoredFinding, StoredPost, _aware, _chunks, _now, _post
+from monitor.store.rows import StoredFinding, StoredPost, aware, chunked, post_of, utc_now
 from monitor.store.schema import (
     AccountRow,
     CalibrationRow,
@@ -43,14 +43,14 @@ class AnalysisRepository(StoreBase):
             if accounts is not None:
                 q = q.where(AccountRow.id.in_(self._account_ids(s, accounts)))
             q = q.order_by(PostRow.id)
-            return [StoredPost(row.id, _post(row, username), row.text_hash)
+            return [StoredPost(row.id, post_of(row, username), row.text_hash)
                     for row, username in s.execute(q)]
 
     def save_vectors(self, model: str, items: Sequence[tuple[int, str, np.ndarray]]) -> None:
         """Store float32 vectors for (post pk, text hash) in one transaction."""
         with self.session() as s:
             pks = [pk for pk, _, _ in items]
-            for chunk in _chunks(pks):
+            for chunk in chunked(pks):
                 s.execute(delete(EmbeddingRow).where(EmbeddingRow.model == model,
                                                      EmbeddingRow.post_pk.in_(chunk)))
             if items:  # one executemany, not an ORM object per vector
@@ -64,7 +64,7 @@ class AnalysisRepository(StoreBase):
         found: dict[int, bytes] = {}
         dim = 0
         with self.session() as s:
-            for chunk in _chunks(list(pks), 2000):
+            for chunk in chunked(list(pks), 2000):
                 for pk, d, blob in s.execute(select(EmbeddingRow.post_pk, EmbeddingRow.dim,
                                                     EmbeddingRow.vector)
                                              .where(EmbeddingRow.model == model,
@@ -86,10 +86,10 @@ class AnalysisRepository(StoreBase):
                       items: Sequence[tuple[int, str, str, Finding]]) -> None:
         """Replace the findings of (pair, model) for the given posts: (pk, text hash,
         thresholds key, finding)."""
-        now = _now()
+        now = utc_now()
         with self.session() as s:
             pks = [pk for pk, _, _, _ in items]
-            for chunk in _chunks(pks):
+            for chunk in chunked(pks):
                 s.execute(delete(FindingRow).where(FindingRow.pair == pair,
                                                    FindingRow.model == model,
                                                    FindingRow.post_pk.in_(chunk)))
@@ -131,11 +131,11 @@ class AnalysisRepository(StoreBase):
         nearest = self.posts_by_ids([f.nearest_post_id for f, _, _ in rows if f.nearest_post_id])
         out = []
         for f, p, username in rows:
-            post = _post(p, username)  # type: ignore[arg-type]
+            post = post_of(p, username)  # type: ignore[arg-type]
             near = nearest.get(f.nearest_post_id) if f.nearest_post_id else None
             out.append(StoredFinding(
                 finding=Finding(
-                    post_id=p.post_id, account=username, created_at=_aware(f.created_at)
+                    post_id=p.post_id, account=username, created_at=aware(f.created_at)
                     or post.created_at, post_class=PostClass(f.post_class), reason=f.reason,
                     similarity=f.similarity, lexical=f.lexical, nearest_id=f.nearest_post_id,
                     nearest_account=near.account if near else None,
@@ -155,10 +155,10 @@ class AnalysisRepository(StoreBase):
         with self.session() as s:
             row = s.get(CalibrationRow, (pair, model))
             if row is None:
-                s.add(CalibrationRow(pair=pair, model=model, computed_at=_now(), values=values))
+                s.add(CalibrationRow(pair=pair, model=model, computed_at=utc_now(), values=values))
             else:
                 row.values = values
-                row.computed_at = _now()
+                row.computed_at = utc_now()
 
     def calibration(self, pair: str, model: str) -> Calibration | None:
         """The stored calibration, or None (also for one written by an older version: it is
@@ -181,7 +181,7 @@ class AnalysisRepository(StoreBase):
         absent): a new corporate post that comes no closer cannot change the finding."""
         out: dict[int, float | None] = {}
         with self.session() as s:
-            for chunk in _chunks(list(pks), 2000):
+            for chunk in chunked(list(pks), 2000):
                 for pk, sim in s.execute(select(FindingRow.post_pk, FindingRow.similarity).where(
                         FindingRow.pair == pair, FindingRow.model == model,
                         FindingRow.post_pk.in_(chunk))):
@@ -207,7 +207,7 @@ class AnalysisRepository(StoreBase):
         with self.session() as s:
             row = s.get(KeyValueRow, key)
             if row is None:
-                s.add(KeyValueRow(key=key, value=value, updated_at=_now()))
+                s.add(KeyValueRow(key=key, value=value, updated_at=utc_now()))
             else:
                 row.value = value
-                row.updated_at = _now()
+                row.updated_at = utc_now()

@@ -6,16 +6,17 @@ import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any, Self
 
-from sqlalchemy import ColumnElement, Engine, and_, func, or_, select
+from sqlalchemy import ColumnElement, Engine, Select, and_, func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.errors import StoreError
 from monitor.limits import FIRST_POST_TIME, latest_post_time
 from monitor.models import Post
-from monitor.store.rows import _aware, _chunks, _now, _post, username_key
+from monitor.store.rows import aware, chunked, post_of, username_key, utc_now
 from monitor.store.schema import AccountRow, PostRow
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,7 @@ class StoreBase:
                                .join(AccountRow).where(outside).limit(1)).first()
         example = ""
         if sample is not None:
-            when = _aware(sample[2])
+            when = aware(sample[2])
             example = (f", e.g. post {sample[0]} of @{sample[1]} dated "
                        f"{when:%Y-%m-%d}" if when else "")
         log.warning("%d stored post(s) carry impossible dates (before %s or more than a day "
@@ -104,7 +105,7 @@ class StoreBase:
         if row is None and create:
             row = AccountRow(platform=platform, username=username.strip().removeprefix("@"),
                              username_key=key, status="active", previous_usernames=[],
-                             updated_at=_now())
+                             updated_at=utc_now())
             session.add(row)
             session.flush()
             self.accounts_changed()
@@ -140,9 +141,18 @@ class StoreBase:
         ids = list(dict.fromkeys(post_ids))
         out: dict[str, Post] = {}
         with self.session() as s:
-            for chunk in _chunks(ids):
+            for chunk in chunked(ids):
                 q = (select(PostRow, AccountRow.username).join(AccountRow)
                      .where(PostRow.platform == platform, PostRow.post_id.in_(chunk)))
                 for row, username in s.execute(q):
-                    out[row.post_id] = _post(row, username)
+                    out[row.post_id] = post_of(row, username)
         return out
+
+
+def plain_post_rows(session: Session, query: Select[Any]) -> Iterator[tuple[Any, str]]:
+    """(post columns as attributes, username) from a select of PostRow's columns + username:
+    plain rows, several times faster than ORM objects for thousands of posts."""
+    names = [c.name for c in PostRow.__table__.c]
+    for row in session.execute(query):
+        values = tuple(row)
+        yield SimpleNamespace(**dict(zip(names, values[:-1], strict=True))), values[-1]

@@ -11,12 +11,11 @@ from monitor.analysis.rates import totals
 from monitor.app.models_choice import report_model
 from monitor.config import MonitorConfig, PairConfig
 from monitor.errors import MonitorError, UsageError
-from monitor.models import PostClass
+from monitor.models import AlertState, PostClass, Silence
 from monitor.report.model import ReportItem
 from monitor.report.reasons import current_class
 from monitor.report.render import AlertPeriod, alert_periods
 from monitor.store import Store
-from monitor.store.notify_repo import Silence
 from monitor.timeparse import SINCE, UNTIL, local, parse_moment
 
 log = logging.getLogger(__name__)
@@ -51,7 +50,7 @@ def period(query: dict[str, str], now: datetime, zone: tzinfo = UTC,
 @dataclass(frozen=True)
 class AlertHistory:
     available: bool  # False when the alert tables cannot be read (an older database)
-    state: dict[str, Any] | None = None
+    state: AlertState | None = None
     events: list[Any] = field(default_factory=list)  # newest first
     periods: list[AlertPeriod] | None = None
     silences: list[Silence] = field(default_factory=list)  # in force or to come, newest first
@@ -63,11 +62,10 @@ def alert_history(store: Store, pair: str, start: datetime | None = None,
     """The pair's alert state, its latest transitions, its firing periods in [start, end),
     and (given `now`) its silences in force or to come."""
     try:
-        from monitor.store import notify_repo
 
-        state = notify_repo.alert_state(store, pair)
-        events = notify_repo.alert_events(store, pair)
-        silences = (notify_repo.silences(store, pair=pair, current_at=now)
+        state = store.alert_state(pair)
+        events = store.alert_events(pair)
+        silences = (store.silences(pair=pair, current_at=now)
                     if now is not None else [])
     except (ImportError, MonitorError) as exc:  # no alert tables: the page says so
         log.warning("alert history of %s unavailable: %s", pair, exc)
@@ -105,7 +103,7 @@ def pair_summary(store: Store, cfg: MonitorConfig, pair: PairConfig,
     stored = store.findings(pair.name, report_model(store, cfg, pair).model_id, since=since)
     stats = totals([current_class(s.finding) for s in stored])
     history = alert_history(store, pair.name, limit=0)
-    status = history.state["status"] if history.state else None
+    status = history.state.status.value if history.state else None
     return PairSummary(pair, stats.posts, stats.overlap_rate, stats.counts, status)
 
 

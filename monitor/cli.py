@@ -139,35 +139,28 @@ def ingest(ctx: click.Context, archive: str | None, account: str | None, jsonl: 
       monitor ingest --from-jsonl posts.jsonl
       monitor ingest                 # every configured account, from the X API
     """
-    from monitor import pipeline
+    from monitor.app.imports import import_file
 
     if archive and jsonl:
         raise UsageError("use --from-archive or --from-jsonl, not both")
     cfg = _config(ctx, required=not (archive or jsonl))
     with _store(cfg) as store:
         if archive or jsonl:
-            before = store.count_posts()
-            if archive:
-                result = pipeline.import_archive(store, archive, account)
-                source = archive
-            else:
-                assert jsonl is not None
-                result = pipeline.import_jsonl(store, jsonl)
-                source = jsonl
-            click.echo(f"Imported {source}: {result.inserted} new, {result.updated} updated, "
-                       f"{result.unchanged} unchanged ({store.count_posts() - before:+d} posts, "
-                       f"{store.count_posts()} in the store).")
-            _warn_unpaired(cfg, result.accounts, from_archive=bool(archive))
+            done = import_file(store, cfg, archive=archive, account=account, jsonl=jsonl)
+            result = done.result
+            click.echo(f"Imported {done.source}: {result.inserted} new, {result.updated} "
+                       f"updated, {result.unchanged} unchanged "
+                       f"({done.stored_after - done.stored_before:+d} posts, "
+                       f"{done.stored_after} in the store).")
+            _warn_unpaired(cfg, done.unpaired, from_archive=bool(archive))
             return
         _ingest_x(cfg, store, pair_name)
 
 
-def _warn_unpaired(cfg: MonitorConfig, accounts: tuple[str, ...], *,
+def _warn_unpaired(cfg: MonitorConfig, unpaired: tuple[str, ...], *,
                    from_archive: bool) -> None:
     """Posts of an account no pair names are stored but never analysed: say so (a typo in
     --account, or a pair not configured yet)."""
-    paired = {a.casefold() for p in cfg.pairs for a in p.accounts}
-    unpaired = [a for a in accounts if a.casefold() not in paired]
     if not unpaired:
         return
     names = ", ".join(f"@{a}" for a in unpaired[:10]) + (" ..." if len(unpaired) > 10 else "")
@@ -235,9 +228,9 @@ def report(ctx: click.Context, pair_name: str | None, since: str, until_text: st
 
     Example: monitor report --pair maison-lumiere --since 30d --format html -o report.html
     """
-    from monitor import pipeline
+    from monitor.app.reports import pair_view
     from monitor.i18n import Lang
-    from monitor.report.render import alert_periods, render
+    from monitor.report.render import render
     from monitor.timeparse import SINCE, UNTIL, local, parse_moment
 
     cfg = _config(ctx)
@@ -253,10 +246,10 @@ def report(ctx: click.Context, pair_name: str | None, since: str, until_text: st
                          "would be empty. Give a start before the end.")
     pair = _one_pair(cfg, pair_name)
     with _status(f"Building the {fmt} report of {pair.name}"), _store(cfg) as store:
-        rep = pipeline.build_report(store, cfg, pair, since=start, until=end, now=now)
-        periods = alert_periods(store.alert_events(pair.name), start=rep.start,
-                                end=rep.end)
-        text = render(rep, fmt, alerts=periods,
+        view = pair_view(store, cfg, pair, since=start, until=end, now=now,
+                         with_silences=False)
+        rep = view.report
+        text = render(rep, fmt, alerts=view.history.periods,
                       lang=Lang.of(cfg.language_for(pair), cfg.schedule.timezone))
     if output:
         Path(output).write_text(text, encoding="utf-8")

@@ -55,8 +55,8 @@ def digest(ctx: click.Context, pair_name: str | None, day_text: str | None, send
       monitor digest --date 2026-11-23 -o digest.eml
       monitor digest --send                   # what `monitor run` sends each morning
     """
+    from monitor.app.digests import build_digests
     from monitor.notify.digest import default_digest_day, queue_digests
-    from monitor.service import build_digests
 
     if send and output:
         raise UsageError("use --send or -o FILE, not both")

@@ -28,9 +28,9 @@ def status(ctx: click.Context, as_json: bool) -> None:
     """
     from datetime import UTC, datetime
 
+    from monitor.app.status import pairs_status
     from monitor.bidi import json_escape
     from monitor.ingest.collector import cap_note
-    from monitor.status import pairs_status
 
     cfg = _config(ctx)
     now = datetime.now(UTC)

@@ -1,4 +1,5 @@
-"""The service (`monitor run`): the scheduler daemon, its jobs, and the one-service lock.
+"""The service (`monitor run`): the scheduler daemon, its jobs, and the one-service lock. It only
+schedules: each job calls the application layer (`monitor.app.runtime`, `monitor.app.digests`).
 
 An APScheduler 3 `BlockingScheduler` keeps its jobs in the monitor's own database
 (`SQLAlchemyJobStore`, table `apscheduler_jobs`), each with an explicit id:
@@ -24,50 +25,24 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import signal
 import threading
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from monitor import pipeline, state
-from monitor.analysis.rates import totals
-from monitor.app.models_choice import report_model
-from monitor.config import MonitorConfig, PairConfig, Secrets, load_config, load_secrets
+from monitor.app import runtime
+from monitor.app.digests import build_digests
+from monitor.app.runtime import Runtime, deliver, run_pair
+from monitor.config import MonitorConfig, load_config
 from monitor.config import parse_duration as _duration
-from monitor.embed import Encoders
 from monitor.errors import ConfigError, MonitorError, StoreError
-from monitor.models import REDUNDANT_CLASSES, RISK_CLASSES, AlertEvent, AlertState
-from monitor.notify import alerts
-from monitor.notify.alert_message import alert_messages, pair_alert
-from monitor.notify.digest import (
-    DigestEmail,
-    PairDigestInput,
-    compose,
-    day_bounds,
-    default_digest_day,
-    digest_time,
-    local_zone,
-    queue_digests,
-)
-from monitor.notify.outbox import (
-    Clock,
-    DeliveryReport,
-    Transport,
-    addressing_for,
-    chat_channels,
-    deliver_pending,
-    transports_for,
-)
-from monitor.report.model import ReportItem
-from monitor.report.reasons import current_class
+from monitor.notify.digest import default_digest_day, digest_time, local_zone, queue_digests
+from monitor.notify.outbox import Clock
 from monitor.service_signals import RUN_NOW as _RUN_NOW
 from monitor.service_signals import STOPPING as _STOPPING
 from monitor.service_signals import install_run_now as _install_run_now
 from monitor.service_signals import install_stop as _install_stop
-from monitor.store import Store
 from monitor.store.engine import display_url
 from monitor.store.lock import service_lock
 
@@ -80,157 +55,6 @@ _RUNTIMES: dict[str, Runtime] = {}
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-# -- the work (shared by the jobs and the CLI) -------------------------------------------------
-
-@dataclass
-class Runtime:
-    """What the jobs of one service share: config, open store, secrets, encoder, transports."""
-
-    config_path: str
-    cfg: MonitorConfig
-    store: Store
-    secrets: Secrets
-    clock: Clock = _utcnow
-    transports: dict[str, Transport] = field(default_factory=dict)
-    scheduler: Any = None
-    _encoders: Encoders | None = None
-
-    def encoders(self) -> Encoders:
-        if self._encoders is None:
-            self._encoders = Encoders(batch_size=self.cfg.model.batch_size)
-        return self._encoders
-
-
-def ingest_pair(rt: Runtime, pair: PairConfig) -> None:
-    """Collect new posts from the X API, when it is configured; otherwise say why not."""
-    if rt.secrets.x_bearer_token is None:
-        log.info("pair %s: X_BEARER_TOKEN is not set; skipping ingestion, analysing the stored "
-                 "posts", pair.name)
-        return
-    try:
-        from monitor.ingest.collector import run_collection
-    except ImportError:
-        log.info("pair %s: X API collection is not available in this version; skipping "
-                 "ingestion", pair.name)
-        return
-    run_collection(rt.cfg, rt.store, [pair], echo=lambda msg: log.info("pair %s: %s",
-                                                                       pair.name, msg))
-
-
-def observe(store: Store, cfg: MonitorConfig, pair: PairConfig,
-            now: datetime) -> alerts.Observation:
-    """The overlap rate of a pair over the trailing alert window ending at `now`."""
-    since = now - timedelta(days=cfg.alerts.window_days)
-    found = store.findings(pair.name, report_model(store, cfg, pair).model_id, since=since,
-                           until=now)
-    stats = totals(s.finding for s in found)
-    silence = store.active_silence(pair.name, now)
-    return alerts.Observation(pair=pair.name, rate=stats.overlap_rate, posts=stats.posts,
-                              silenced_until=silence.until if silence else None,
-                              silence_reason=silence.reason if silence else "")
-
-
-def load_alert_state(store: Store, pair: str) -> AlertState:
-    return store.alert_state(pair) or AlertState(pair=pair)
-
-
-def new_risks(store: Store, cfg: MonitorConfig, pair: PairConfig,
-              now: datetime) -> list[ReportItem]:
-    """Risk posts of the alert window not announced yet, oldest first."""
-    since = now - timedelta(days=cfg.alerts.window_days)
-    model = report_model(store, cfg, pair).model_id
-    found = [ReportItem(current_class(s.finding), s.post, s.nearest)
-             for s in store.findings(pair.name, model, since=since, until=now)]
-    risks = [i for i in found if i.finding.post_class in RISK_CLASSES]
-    done = store.notified_risks(pair.name, [i.post.post_id for i in risks])
-    return [i for i in risks if i.post.post_id not in done]
-
-
-def _flagged(store: Store, cfg: MonitorConfig, pair: PairConfig,
-             now: datetime) -> list[ReportItem]:
-    """The redundant posts of the alert window, newest first: what made the rate cross."""
-    since = now - timedelta(days=cfg.alerts.window_days)
-    found = store.findings(pair.name, report_model(store, cfg, pair).model_id, since=since,
-                           until=now)
-    return [ReportItem(s.finding, s.post, s.nearest) for s in found[::-1]
-            if s.finding.post_class in REDUNDANT_CLASSES]
-
-
-def evaluate_alert(store: Store, cfg: MonitorConfig, pair: PairConfig, now: datetime, *,
-                   webhook: bool = False,
-                   channels: Sequence[str] = ()) -> list[alerts.Notification]:
-    """Run one alert evaluation: the overlap state machine, and the risk posts not announced
-    yet (sent at once, whatever the silences). Its state, history, notices and the one
-    message of the pair (email, plus each chat/webhook channel) are saved together."""
-    settings = alerts.AlertSettings.from_config(cfg.alerts)
-    state = load_alert_state(store, pair.name)
-    new_state, notes, events = alerts.evaluate(state, observe(store, cfg, pair, now), now,
-                                               settings)
-    risks = new_risks(store, cfg, pair, now)
-    message = pair_alert(cfg, pair, notes, risks,
-                         _flagged(store, cfg, pair, now) if notes else [], settings, now)
-    wanted = list(dict.fromkeys([*(["webhook"] if webhook else []), *channels]))
-    messages = alert_messages(cfg, pair, message, now, channels=wanted) if message else []
-    risk_events = [AlertEvent(pair=pair.name, kind="risk", sequence=new_state.sequence,
-                              rate=None, posts=len(risks), at=now,
-                              detail=", ".join(i.post.post_id for i in risks))] if risks else []
-    store.record_alert_evaluation(new_state, [*events, *risk_events], messages, now,
-                                  risk_posts=[i.post.post_id for i in risks],
-                                  risk_key=message.key if message else "")
-    for n in notes:
-        log.warning("pair %s: alert %s (%s)", pair.name, n.kind.value, n.subject)
-    if risks:
-        log.warning("pair %s: %d risk post(s) announced (%s)", pair.name, len(risks),
-                    message.severity.value if message else "")
-    return notes
-
-
-def run_pair(rt: Runtime, pair: PairConfig) -> None:
-    """One tick of a pair: ingest, embed + analyse, evaluate the alert, deliver."""
-    try:
-        ingest_pair(rt, pair)
-    except MonitorError as exc:  # the stored posts can still be analysed
-        log.error("pair %s: ingestion failed: %s", pair.name, exc)
-    result = pipeline.analyse_pair(rt.store, rt.cfg, pair, rt.encoders())
-    log.info("pair %s: analysed %d of %d executive posts", pair.name, result.analysed,
-             result.total)
-    now = rt.clock()
-    evaluate_alert(rt.store, rt.cfg, pair, now, channels=chat_channels(rt.secrets))
-    state.record_heartbeat(rt.store, now, os.getpid())
-    deliver(rt)
-
-
-def build_digests(store: Store, cfg: MonitorConfig, day: date, *,
-                  pairs: Sequence[PairConfig] | None = None,
-                  now: datetime | None = None) -> list[DigestEmail]:
-    """The digest emails for `day` (a local date), one per recipient list and language."""
-    now = now or _utcnow()
-    tz = local_zone(cfg)
-    start, end = day_bounds(day, tz)
-    inputs = []
-    for pair in pairs or cfg.pairs:
-        report = pipeline.build_report(store, cfg, pair, since=start - timedelta(days=7),
-                                       until=end, now=now)
-        _, last = store.time_range(pair.accounts)
-        drift_end = min(start, last + timedelta(seconds=1)) if last else start
-        inputs.append(PairDigestInput(
-            pair=pair, report=report,
-            drift_before=pipeline.pair_drift(store, cfg, pair, report.model, end=drift_end),
-            alert=load_alert_state(store, pair.name),
-            silence=store.active_silence(pair.name, now),
-            events=store.alert_events(pair.name, since=start, until=end),
-            voice_day=state.pair_voice(store, pair, start, end, tz),
-            voice_week=state.pair_voice(store, pair, start - timedelta(days=6), end, tz),
-            unanalysed_day=len(store.unanalysed_posts(pair.name, report.model, pair.executive,
-                                                      since=start, until=end))))
-    return compose(cfg, inputs, day, now)
-
-
-def deliver(rt: Runtime, *, ignore_backoff: bool = False) -> DeliveryReport:
-    return deliver_pending(rt.store, rt.transports, rt.clock, ignore_backoff=ignore_backoff,
-                           addressing=addressing_for(rt.cfg))
 
 
 # -- jobs (module level, named by text in the job store) ---------------------------------------
@@ -294,17 +118,13 @@ def _drop_stale(rt: Runtime, job_id: str) -> None:
 @contextlib.contextmanager
 def open_runtime(config_path: str, *, cfg: MonitorConfig | None = None,
                  clock: Clock = _utcnow) -> Iterator[Runtime]:
-    """Load the config (unless given), open the store and register the runtime the jobs use."""
-    cfg = cfg or load_config(config_path)
-    secrets = load_secrets()
-    store = Store.open(cfg.database_url())
-    rt = Runtime(config_path, cfg, store, secrets, clock, transports_for(cfg, secrets))
-    _RUNTIMES[config_path] = rt
-    try:
-        yield rt
-    finally:
-        _RUNTIMES.pop(config_path, None)
-        store.close()
+    """Open the jobs' runtime and register it: the jobs find it by the config path."""
+    with runtime.open_runtime(config_path, cfg=cfg, clock=clock) as rt:
+        _RUNTIMES[config_path] = rt
+        try:
+            yield rt
+        finally:
+            _RUNTIMES.pop(config_path, None)
 
 
 # -- the daemon --------------------------------------------------------------------------------

@@ -298,7 +298,7 @@ def many_pairs(n_pairs: int, encoder: object, work: Path) -> tuple[float, float]
         for pair in cfg.pairs:
             analyse_pair(store, cfg, pair, encoder)  # type: ignore[arg-type]
         analyse_s = time.perf_counter() - started
-        from monitor.service import build_digests
+        from monitor.app.digests import build_digests
 
         started = time.perf_counter()
         emails = build_digests(store, cfg, (START + timedelta(days=13)).date())

@@ -99,9 +99,9 @@ def test_alert_reaches_every_channel_and_no_secret_is_stored(
     each receiver gets it; the URLs are nowhere in the database or the logs."""
     import logging
 
+    from monitor.app.alerting import evaluate_alert
     from monitor.config import load_secrets, parse_config
     from monitor.notify.outbox import chat_channels, deliver_pending, transports_for
-    from monitor.service import evaluate_alert
     from monitor.store import Store
     from tests.test_risk_and_state import seed_day
 

@@ -167,9 +167,9 @@ def test_digest_send_delivers_one_message_with_both_parts(workdir: Path) -> None
 def test_digest_figures_match_the_stored_findings(workdir: Path) -> None:
     from zoneinfo import ZoneInfo
 
+    from monitor.app.digests import build_digests
     from monitor.config import load_config
     from monitor.embed import model_id_for
-    from monitor.service import build_digests
     from monitor.store import Store
 
     cfg = load_config(write_config(workdir / "monitor.toml", workdir / "m.db", 25))
@@ -291,8 +291,8 @@ def test_eml_output_and_preview(workdir: Path) -> None:
 
 
 def test_one_email_per_recipient_list(workdir: Path) -> None:
+    from monitor.app.digests import build_digests
     from monitor.config import load_config
-    from monitor.service import build_digests
     from monitor.store import Store
 
     config = write_config(workdir / "monitor.toml", workdir / "m.db", 25)

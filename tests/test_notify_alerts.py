@@ -179,7 +179,7 @@ def _seed(store: object, cfg: MonitorConfig, overlapping: int, total: int,
 
 def test_alert_state_persists_across_restart_without_duplicates(tmp_path: Path,
                                                                 db_url: str) -> None:
-    from monitor.service import evaluate_alert, load_alert_state
+    from monitor.app.alerting import evaluate_alert, load_alert_state
     from monitor.store import Store
 
     cfg = _config(tmp_path, db_url)
@@ -207,8 +207,8 @@ def test_alert_state_persists_across_restart_without_duplicates(tmp_path: Path,
 
 
 def test_silence_command_mutes_the_pair(tmp_path: Path) -> None:
+    from monitor.app.alerting import evaluate_alert
     from monitor.cli import cli
-    from monitor.service import evaluate_alert
     from monitor.store import Store
 
     cfg = _config(tmp_path)

@@ -83,7 +83,7 @@ def test_bidi_controls_are_shown_in_every_human_output() -> None:
 
 def test_bidi_in_the_digest_and_terminal(tmp_path: Path, use_encoder: Any,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    from monitor.service import build_digests
+    from monitor.app.digests import build_digests
 
     path = tmp_path / "monitor.toml"
     path.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "m.db"}"\n[model]\n'

@@ -91,7 +91,7 @@ def seed_day(store: Any, cfg: MonitorConfig, *, redundant: int = 0,
 # -- risk first --------------------------------------------------------------------------------
 
 def test_a_risk_day_at_zero_overlap_leads_with_the_risk(tmp_path: Path) -> None:
-    from monitor.service import build_digests
+    from monitor.app.digests import build_digests
     from monitor.store import Store
 
     cfg = config(tmp_path)
@@ -116,9 +116,9 @@ def test_a_risk_day_at_zero_overlap_leads_with_the_risk(tmp_path: Path) -> None:
 
 
 def test_the_risk_alert_is_sent_at_once_and_once(tmp_path: Path) -> None:
+    from monitor.app.alerting import evaluate_alert
     from monitor.config import load_secrets
     from monitor.notify.outbox import deliver_pending, transports_for
-    from monitor.service import evaluate_alert
     from monitor.store import Store
     from tests.test_digest_email import SmtpSink, free_port
 
@@ -149,7 +149,7 @@ def test_the_risk_alert_is_sent_at_once_and_once(tmp_path: Path) -> None:
 
 
 def test_overlap_alert_email_lists_the_posts_and_links_to_the_dashboard(tmp_path: Path) -> None:
-    from monitor.service import evaluate_alert
+    from monitor.app.alerting import evaluate_alert
     from monitor.store import Store
 
     cfg = config(tmp_path, language="en", alerts={"for_evaluations": 1, "min_posts": 3},
@@ -187,7 +187,7 @@ def test_a_digest_of_unanalysed_posts_says_so(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("service", ["none", "inactive", "firing"])
 def test_a_cli_digest_never_contradicts_its_subject(tmp_path: Path, service: str) -> None:
-    from monitor import state
+    from monitor.app import freshness as state
     from monitor.store import Store
 
     cfg_file = write_config(tmp_path, '[ui]\nlanguage = "en"')

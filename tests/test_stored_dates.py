@@ -49,7 +49,7 @@ def seed(store: Store) -> None:
 
 def test_impossible_dates_are_ignored_with_one_warning(
         tmp_path: Path, db_url: str, use_encoder: Any, caplog: pytest.LogCaptureFixture) -> None:
-    from monitor.service import build_digests
+    from monitor.app.digests import build_digests
 
     cfg = load_config(config_file(tmp_path, db_url))
     pair = cfg.pairs[0]
@@ -73,14 +73,15 @@ def test_impossible_dates_are_ignored_with_one_warning(
 
 def test_cli_and_service_tick_survive_them(tmp_path: Path, db_url: str,
                                            use_encoder: Any) -> None:
-    from monitor.service import open_runtime, run_pair
+    from monitor.app.runtime import run_pair
+    from monitor.service import open_runtime
 
     path = config_file(tmp_path, db_url)
     cfg = load_config(path)
     with Store.open(cfg.database_url()) as store:
         seed(store)
     with open_runtime(str(path), cfg=cfg) as rt:
-        rt._encoder = use_encoder
+        rt._encoders = use_encoder
         run_pair(rt, cfg.pairs[0])  # raised OverflowError on every tick before
     runner = CliRunner()
     for args in (["report", "--format", "html", "-o", str(tmp_path / "r.html")],

@@ -26,7 +26,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from monitor import pipeline
+from monitor.app import reports
+from monitor.app.analyse import check_draft
 from monitor.config import MonitorConfig, PairConfig
 from monitor.embed.encoder import Encoder, Encoders
 from monitor.errors import ConfigError, MonitorError, UsageError
@@ -121,7 +122,7 @@ class Dashboard:
     def index(self, request: Request) -> Response:
         p = data.period(dict(request.query_params), self.clock(), self.lang().tz,
                         self.cfg.schedule.timezone)
-        summaries = [data.pair_summary(self.store, self.cfg, pair, p.since)
+        summaries = [reports.pair_summary(self.store, self.cfg, pair, p.since)
                      for pair in self.cfg.pairs]
         return self.page("index.html.j2", summaries=summaries, period=p,
                          alert_threshold=self.cfg.alerts.threshold)
@@ -130,17 +131,15 @@ class Dashboard:
         pair = self._pair(request)
         p = data.period(dict(request.query_params), self.clock(), self.lang().tz,
                         self.cfg.schedule.timezone)
-        report = pipeline.build_report(self.store, self.cfg, pair, since=p.since,
-                                       until=p.until, now=self.clock())
-        history = data.alert_history(self.store, pair.name, report.start, report.end,
-                                     now=self.clock())
-        context = html_context(report, alerts=history.periods, lang=self.lang(pair))
-        return self.page("pair.html.j2", pair=pair, **context, history=history, period=p,
+        view = reports.pair_view(self.store, self.cfg, pair, since=p.since, until=p.until,
+                                 now=self.clock())
+        context = html_context(view.report, alerts=view.history.periods, lang=self.lang(pair))
+        return self.page("pair.html.j2", pair=pair, **context, history=view.history, period=p,
                          draft="", at="", result=None)
 
     def post_page(self, request: Request) -> Response:
         pair = self._pair(request)
-        item = data.post_item(self.store, self.cfg, pair, request.path_params["post_id"])
+        item = reports.post_item(self.store, self.cfg, pair, request.path_params["post_id"])
         if item is None:
             return self.problem(404, f"no analysed post {request.path_params['post_id']!r} "
                                 f"of pair {pair.name!r}")
@@ -154,8 +153,8 @@ class Dashboard:
             page_no = int(q.get("page", "1"))
         except ValueError:
             page_no = 1
-        listing = data.flagged(self.store, self.cfg, pair, p, q.get("class", "flagged"),
-                               page_no)
+        listing = reports.flagged(self.store, self.cfg, pair, since=p.since, until=p.until,
+                                  wanted=q.get("class", "flagged"), page=page_no)
         return self.page("flagged.html.j2", pair=pair, period=p, listing=listing)
 
     def download(self, request: Request) -> Response:
@@ -166,10 +165,9 @@ class Dashboard:
                                 f"{', '.join(FORMATS)}")
         p = data.period(dict(request.query_params), self.clock(), self.lang().tz,
                         self.cfg.schedule.timezone)
-        report = pipeline.build_report(self.store, self.cfg, pair, since=p.since,
-                                       until=p.until, now=self.clock())
-        history = data.alert_history(self.store, pair.name, report.start, report.end)
-        body = render(report, fmt, alerts=history.periods, lang=self.lang(pair))
+        view = reports.pair_view(self.store, self.cfg, pair, since=p.since, until=p.until,
+                                 now=self.clock(), with_silences=False)
+        body = render(view.report, fmt, alerts=view.history.periods, lang=self.lang(pair))
         name = re.sub(r"[^\w.-]+", "-", pair.name)
         response = Response(body, media_type=CONTENT_TYPES[fmt])
         response.headers["content-disposition"] = (
@@ -198,7 +196,7 @@ class Dashboard:
             at = (parse_moment(at_text, self.clock(), what="at",
                                syntax=local(AT, self.lang().tz, self.cfg.schedule.timezone))
                   if at_text else None)
-            result = pipeline.check_draft(self.store, self.cfg, pair, self.encoder(), draft,
+            result = check_draft(self.store, self.cfg, pair, self.encoder(), draft,
                                           now=at)
         except UsageError as exc:
             return self.page("check.html.j2", status=400, pair=pair, draft=draft, at=at_text,

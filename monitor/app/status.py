@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from monitor import state
+from monitor.app import freshness as state
 from monitor.config import MonitorConfig
 from monitor.embed.encoder import model_id_for
 from monitor.i18n import Lang

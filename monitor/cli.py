@@ -188,25 +188,23 @@ def analyse(ctx: click.Context, pair_name: str | None, recalibrate: bool) -> Non
 
     Example: monitor analyse --pair maison-lumiere
     """
-    from monitor import pipeline
+    from monitor.app.analyse import analyse_with_model
 
     cfg = _config(ctx)
     pairs = [cfg.pair(pair_name)] if pair_name else cfg.pairs
     if not pairs:
         raise UsageError("no [[pairs]] in the configuration: add one (see "
                          "config/monitor.example.toml)")
-    from monitor.app.models_choice import choose_model
 
     encoders = _encoders(cfg)
     with _store(cfg) as store:
         for pair in pairs:
-            choice = choose_model(store, cfg, pair)
-            encoder = encoders.get(choice.name)
             with _progress(f"Embedding posts of {pair.name}") as progress:
-                n = pipeline.embed_pending(store, encoder, pair.accounts, progress)
-            click.echo(f"{pair.name}: model {encoder.model_id} ({choice.why}); embedded {n} "
-                       "new posts.")
-            result = pipeline.analyse_pair(store, cfg, pair, encoders, recalibrate=recalibrate)
+                run = analyse_with_model(store, cfg, pair, encoders, recalibrate=recalibrate,
+                                         progress=progress)
+            click.echo(f"{pair.name}: model {run.model_id} ({run.choice.why}); embedded "
+                       f"{run.embedded} new posts.")
+            result = run.analysis
             t = result.thresholds
             click.echo(f"{pair.name}: analysed {result.analysed} of {result.total} executive "
                        f"posts (thresholds {t.details['overlap']}).")

@@ -17,7 +17,7 @@ import click
 
 from monitor.cli_common import config_from as _config
 from monitor.cli_common import open_store as _store
-from monitor.errors import ConfigError, DeliveryError, UsageError
+from monitor.errors import DeliveryError, UsageError
 
 if TYPE_CHECKING:
     from monitor.config import MonitorConfig
@@ -56,7 +56,7 @@ def digest(ctx: click.Context, pair_name: str | None, day_text: str | None, send
       monitor digest --send                   # what `monitor run` sends each morning
     """
     from monitor.app.digests import build_digests
-    from monitor.notify.digest import default_digest_day, queue_digests
+    from monitor.notify.digest import default_digest_day
 
     if send and output:
         raise UsageError("use --send or -o FILE, not both")
@@ -79,13 +79,11 @@ def digest(ctx: click.Context, pair_name: str | None, day_text: str | None, send
             for d in digests:
                 click.echo(d.text, nl=False)
             return
-        missing = [", ".join(p.pair for p in d.pairs) for d in digests if not d.recipients]
-        if missing:
-            raise ConfigError(f"{cfg.source}: no recipients for the digest of {missing[0]}: "
-                              "set [email] recipients, or recipients in its [[pairs]] table.")
-        queued = queue_digests(store, cfg, digests, now,
-                               send_when_empty=cfg.email.send_when_empty)
-        report = _deliver_now(cfg, store)
+        from monitor.app.digests import send_now
+        from monitor.config import load_secrets
+
+        sending = send_now(store, cfg, load_secrets(), digests, now)
+        queued, report = sending.queued, sending.delivery
         waiting = _report_sent(store, queued, report, day)
     if waiting and not report.failed:
         raise DeliveryError(f"{len(waiting)} digest(s) not delivered by this command: they "
@@ -112,16 +110,6 @@ def _write(digests: Sequence[DigestEmail], path: Path, sender: str, now: datetim
         raise UsageError(f"-o {path}: use .eml, .html or .txt")
     path.write_text(content, encoding="utf-8")
     click.echo(f"Wrote {path}: {d.subject}")
-
-
-def _deliver_now(cfg: MonitorConfig, store: Store) -> DeliveryReport:
-    """Deliver everything queued, now, whatever its backoff (the user asks for it)."""
-    from monitor.config import load_secrets
-    from monitor.notify.outbox import addressing_for, deliver_pending, transports_for
-
-    return deliver_pending(store, transports_for(cfg, load_secrets()),
-                           lambda: datetime.now(UTC), ignore_backoff=True,
-                           addressing=addressing_for(cfg))
 
 
 def _report_sent(store: Store, queued: Sequence[QueuedDigest], report: DeliveryReport,

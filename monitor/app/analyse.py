@@ -356,6 +356,28 @@ def _calibrate_pair(store: Store, pair: PairConfig, model: str, rails: Guardrail
     return cal
 
 
+@dataclass(frozen=True)
+class PairRun:
+    """`monitor analyse` for one pair: the model chosen, the posts embedded, the analysis."""
+
+    choice: ModelChoice
+    model_id: str
+    embedded: int
+    analysis: PairAnalysis
+
+
+def analyse_with_model(store: Store, cfg: MonitorConfig, pair: PairConfig,
+                       encoders: Encoders, *, recalibrate: bool = False,
+                       progress: Progress | None = None) -> PairRun:
+    """Embed a pair's new posts with the model its languages call for (reporting progress),
+    then analyse it."""
+    choice = choose_model(store, cfg, pair)
+    encoder = encoders.get(choice.name)
+    embedded = embed_pending(store, encoder, pair.accounts, progress)
+    analysis = analyse_pair(store, cfg, pair, encoders, recalibrate=recalibrate)
+    return PairRun(choice, encoder.model_id, embedded, analysis)
+
+
 def analyse_all(store: Store, cfg: MonitorConfig, encoders: Encoders | Encoder,
                 pairs: Sequence[PairConfig] | None = None) -> list[PairAnalysis]:
     return [analyse_pair(store, cfg, p, encoders) for p in (pairs or cfg.pairs)]

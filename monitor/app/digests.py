@@ -4,14 +4,25 @@ service (application layer: the email itself is composed by `monitor.notify.dige
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from monitor.app import freshness as state
 from monitor.app.alerting import load_alert_state
 from monitor.app.analyse import pair_drift
 from monitor.app.reports import build_report
-from monitor.config import MonitorConfig, PairConfig
-from monitor.notify.digest import DigestEmail, PairDigestInput, compose, day_bounds, local_zone
+from monitor.config import MonitorConfig, PairConfig, Secrets
+from monitor.errors import ConfigError
+from monitor.notify.digest import (
+    DigestEmail,
+    PairDigestInput,
+    QueuedDigest,
+    compose,
+    day_bounds,
+    local_zone,
+    queue_digests,
+)
+from monitor.notify.outbox import DeliveryReport, addressing_for, deliver_pending, transports_for
 from monitor.store import Store
 
 
@@ -39,3 +50,26 @@ def build_digests(store: Store, cfg: MonitorConfig, day: date, *,
             unanalysed_day=len(store.unanalysed_posts(pair.name, report.model, pair.executive,
                                                       since=start, until=end))))
     return compose(cfg, inputs, day, now)
+
+
+@dataclass(frozen=True)
+class Sending:
+    """`monitor digest --send`: what queueing each digest did, and what the delivery pass that
+    followed sent (it also delivers what was already waiting in the outbox)."""
+
+    queued: list[QueuedDigest]
+    delivery: DeliveryReport
+
+
+def send_now(store: Store, cfg: MonitorConfig, secrets: Secrets,
+             digests: Sequence[DigestEmail], now: datetime) -> Sending:
+    """Queue the digests (once: a digest already sent is not sent again) and deliver
+    everything queued now, whatever its backoff: the person asking wants it sent."""
+    missing = [", ".join(p.pair for p in d.pairs) for d in digests if not d.recipients]
+    if missing:
+        raise ConfigError(f"{cfg.source}: no recipients for the digest of {missing[0]}: "
+                          "set [email] recipients, or recipients in its [[pairs]] table.")
+    queued = queue_digests(store, cfg, digests, now, send_when_empty=cfg.email.send_when_empty)
+    report = deliver_pending(store, transports_for(cfg, secrets), lambda: datetime.now(UTC),
+                             ignore_backoff=True, addressing=addressing_for(cfg))
+    return Sending(queued, report)

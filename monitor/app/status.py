@@ -1,5 +1,5 @@
-"""`monitor status` beyond the accounts: each pair's alert state, silences and freshness, and
-hints for what to do next (application layer: plain values for the CLI to print)."""
+"""`monitor status`: what the monitor knows, and the `status --json` contract other tools rely
+on (application layer: the CLI prints it or dumps it)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ from datetime import datetime
 from typing import Any
 
 from monitor.app import freshness as state
+from monitor.app.models_choice import report_model
 from monitor.config import MonitorConfig
-from monitor.embed.encoder import model_id_for
 from monitor.i18n import Lang
-from monitor.models import AlertState, Silence
+from monitor.models import AccountSummary, AlertState, Silence
 from monitor.report.model import Freshness
 from monitor.store import Store
+from monitor.store.engine import display_url
+from monitor.store.ingest_repo import TimelineCap
 
 
 @dataclass(frozen=True)
@@ -95,9 +97,9 @@ class StatusReport:
 
 
 def pairs_status(store: Store, cfg: MonitorConfig, now: datetime) -> StatusReport:
-    model = model_id_for(cfg.model.name)
     pairs = []
     for pair in cfg.pairs:
+        model = report_model(store, cfg, pair).model_id
         pairs.append(PairStatus(
             pair.name, tuple(pair.executive), tuple(pair.corporate),
             store.alert_state(pair.name),
@@ -120,3 +122,50 @@ def pairs_status(store: Store, cfg: MonitorConfig, now: datetime) -> StatusRepor
         hints.append("no running service has evaluated the alerts recently: start `monitor "
                      "run` (or its systemd unit) for alerts and the daily digest.")
     return StatusReport(now, pairs, seen, hints)
+
+
+@dataclass(frozen=True)
+class Status:
+    """Everything `monitor status` shows."""
+
+    database: str  # the URL, its password hidden
+    accounts: list[AccountSummary]
+    caps: dict[str, TimelineCap]
+    impossible_dates: int
+    budget: dict[str, Any]
+    outbox: dict[str, Any]
+    pairs: StatusReport
+
+    def as_json(self) -> dict[str, Any]:
+        """The `status --json` document. Its keys are a contract: new ones may be added, the
+        existing ones stay."""
+        return {
+            "database": self.database,
+            "accounts": [{"platform": s.platform, "username": s.username, "posts": s.posts,
+                          "newest": s.newest.isoformat() if s.newest else None,
+                          "oldest": s.oldest.isoformat() if s.oldest else None,
+                          "user_id": s.user_id, "status": s.status, "since_id": s.since_id,
+                          "status_detail": s.status_detail,
+                          "timeline_cap": _cap_json(self.caps.get(s.username))}
+                         for s in self.accounts],
+            "posts_with_impossible_dates": self.impossible_dates, "budget": self.budget,
+            "outbox": self.outbox, **self.pairs.as_json()}
+
+
+def status(store: Store, cfg: MonitorConfig, now: datetime) -> Status:
+    from monitor.ingest.budget import budget_status
+    from monitor.notify import outbox_status
+
+    return Status(database=display_url(cfg.database_url()), accounts=store.account_summaries(),
+                  caps=store.timeline_caps(), impossible_dates=store.impossible_dates(),
+                  budget=budget_status(cfg, store), outbox=outbox_status(store),
+                  pairs=pairs_status(store, cfg, now))
+
+
+def _cap_json(cap: TimelineCap | None) -> dict[str, Any] | None:
+    """X's timeline cap as `status --json` shows it: when, and what was not served."""
+    if cap is None:
+        return None
+    return {"reached_at": cap.reached_at.isoformat(),
+            "oldest_served": cap.oldest_served.isoformat() if cap.oldest_served else None,
+            "horizon": cap.horizon.isoformat() if cap.horizon else None}

@@ -34,7 +34,7 @@ from monitor.config_values import (
     check_base_url,
     check_database_url,
 )
-from monitor.errors import ConfigError, UsageError
+from monitor.errors import ConfigError, UnknownPair, UsageError
 
 __all__ = ["check_base_url", "check_database_url", "load_dotenv_beside"]
 
@@ -336,9 +336,7 @@ class MonitorConfig(_Strict):
         for pair in self.pairs:
             if pair.name == name:
                 return pair
-        known = ", ".join(p.name for p in self.pairs) or "none configured"
-        raise ConfigError(f"no pair named {name!r} in {self.source or 'the configuration'} "
-                          f"(pairs: {known}). Check --pair or the [[pairs]] tables.")
+        raise UnknownPair(name, tuple(p.name for p in self.pairs), self.source)
 
     def language_for(self, pair: PairConfig | None = None, *,
                      recipients: bool = False) -> str:

@@ -6,14 +6,19 @@ traceback reaches the terminal. No message ever carries a secret.
 
     MonitorError                    exit 1: a reported problem
     ├── ConfigError                 exit 2: bad configuration (names the key and the file)
+    │   └── UnknownPair             no [[pairs]] table has that name (.pair, .known)
     ├── UsageError                  exit 2: bad command-line usage
-    ├── ImportFormatError           a malformed archive or JSONL file (names file and position)
-    ├── StoreError                  the database cannot be opened or migrated
+    ├── ImportFormatError           a malformed archive or JSONL file (.path, .position, .problem)
+    ├── StoreError                  the database cannot be reached, opened, written or migrated
+    ├── MissingVectors              posts have no vector for a model yet (.model, .count): run
+    │                               `monitor analyse`; not a database failure
     ├── ModelError                  the embedding model cannot be loaded
     ├── SourceError                 the X API failed in a way that stops the run
-    │   └── AuthError               the bearer token was refused (401)
+    │   ├── AuthError               the bearer token was refused (401)
+    │   └── CollectionFailed        some accounts could not be collected (.failures, .total,
+    │                               .report); the others were
     ├── DeliveryError               SMTP or webhook delivery failed (the message stays queued)
-    └── AlreadyRunningError         another `monitor run` holds the service lock
+    └── AlreadyRunningError         another `monitor run` holds the service lock (.holder)
 """
 
 from __future__ import annotations
@@ -29,6 +34,17 @@ class ConfigError(MonitorError):
     """Raised when the configuration file or environment is invalid."""
 
     exit_code = 2
+
+
+class UnknownPair(ConfigError):
+    """Raised when a command or a page names a pair the configuration does not have."""
+
+    def __init__(self, pair: str, known: tuple[str, ...], source: str | None) -> None:
+        self.pair = pair
+        self.known = known
+        names = ", ".join(known) or "none configured"
+        super().__init__(f"no pair named {pair!r} in {source or 'the configuration'} "
+                         f"(pairs: {names}). Check --pair or the [[pairs]] tables.")
 
 
 class UsageError(MonitorError):
@@ -62,6 +78,18 @@ class StoreError(MonitorError):
     """Raised when the database cannot be reached, created or migrated."""
 
 
+class MissingVectors(MonitorError):
+    """Raised when posts have no vector for a model yet: `monitor analyse` computes them. Not a
+    StoreError, so a caller that treats "not computed yet" as unknown never swallows a real
+    database failure."""
+
+    def __init__(self, model: str, count: int) -> None:
+        self.model = model
+        self.count = count
+        super().__init__(f"{count} posts have no vector for model {model!r}; run "
+                         "`monitor analyse` to compute them.")
+
+
 class ModelError(MonitorError):
     """Raised when the configured embedding model cannot be loaded offline."""
 
@@ -72,6 +100,24 @@ class SourceError(MonitorError):
 
 class AuthError(SourceError):
     """Raised when the X API refuses the bearer token (HTTP 401)."""
+
+
+class CollectionFailed(SourceError):
+    """Some accounts failed; the others were collected. `failures` lists (username, what went
+    wrong); `report` is the collector's whole report."""
+
+    def __init__(self, failures: list[tuple[str, str]], total: int,
+                 report: object = None) -> None:
+        self.failures = failures
+        self.total = total
+        self.report = report
+        by_message: dict[str, list[str]] = {}
+        for username, message in failures:  # one shared failure (the user lookup) said once
+            by_message.setdefault(message, []).append(f"@{username}")
+        problems = "; ".join(f"{', '.join(names)}: {message}"
+                             for message, names in by_message.items())
+        super().__init__(f"{len(failures)} of {total} accounts could not be collected. "
+                         f"{problems} Run `monitor ingest` again to resume.")
 
 
 class DeliveryError(MonitorError):

@@ -21,9 +21,9 @@ from pydantic import SecretStr
 
 from monitor.cli import cli
 from monitor.config import MonitorConfig, load_config
-from monitor.errors import AuthError, ConfigError
+from monitor.errors import AuthError, CollectionFailed, ConfigError
 from monitor.ingest.budget import budget_status
-from monitor.ingest.collector import CollectionFailed, CollectionReport, run_collection
+from monitor.ingest.collector import CollectionReport, run_collection
 from monitor.ingest.x_api import TimelinePage, UserLookup, XSource
 from monitor.models import PostClass, PostKind
 from monitor.store import Store

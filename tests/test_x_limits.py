@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from monitor.cli import cli
+from monitor.errors import CollectionFailed
 from monitor.ingest.budget import budget_status
-from monitor.ingest.collector import CollectionFailed
 from monitor.limits import TIMELINE_CAP
 from monitor.store import Store
 from tests import test_x_collector as collector_tests

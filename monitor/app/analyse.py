@@ -28,7 +28,7 @@ from monitor.analysis.text import embedding_text
 from monitor.app.models_choice import choose_model, remember
 from monitor.config import MonitorConfig, PairConfig
 from monitor.embed import Encoder, Encoders
-from monitor.errors import StoreError, UsageError
+from monitor.errors import MissingVectors, UsageError
 from monitor.models import Calibration, Finding, ModelChoice, Post, PostKind, Thresholds
 from monitor.store import Store, StoredPost
 
@@ -270,7 +270,7 @@ def _explained_by_new_corporate(store: Store, pair: PairConfig, model: str, s: S
     try:
         ev = store.load_vectors(model, [sp.pk for sp in near])
         cv = store.load_vectors(model, [sp.pk for sp in new_corp])
-    except StoreError:
+    except MissingVectors:  # not embedded yet: they will be analysed with their vectors
         return near
     sims = ev @ cv.T
     gap = np.abs(_seconds(near)[:, None] - _seconds(new_corp)[None, :])
@@ -403,7 +403,7 @@ def pair_drift(store: Store, cfg: MonitorConfig, pair: PairConfig, model: str, *
     try:
         exec_vecs = store.load_vectors(model, [sp.pk for sp in exec_posts])
         corp_vecs = store.load_vectors(model, [sp.pk for sp in corp_posts])
-    except StoreError:  # vectors not computed yet: drift is unknown, not an error
+    except MissingVectors:  # vectors not computed yet: drift is unknown, not an error
         return None
     times = _seconds(exec_posts)
 

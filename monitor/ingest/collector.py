@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from monitor.config import MonitorConfig, PairConfig, load_secrets
-from monitor.errors import AuthError, ConfigError, SourceError, UsageError
+from monitor.errors import AuthError, CollectionFailed, ConfigError, SourceError, UsageError
 from monitor.ingest.x_api import (
     PAGE_SIZE,
     AccessDenied,
@@ -99,23 +99,8 @@ class CollectionReport:
         return sum(a.reads for a in self.accounts)
 
 
-class CollectionFailed(SourceError):
-    """Some accounts failed; the others were collected. Carries the whole report."""
-
-    def __init__(self, report: CollectionReport) -> None:
-        self.report = report
-        failed = report.failed
-        by_message: dict[str, list[str]] = {}
-        for a in failed:  # one shared failure (e.g. the user lookup) is said once
-            by_message.setdefault(a.message, []).append(f"@{a.username}")
-        problems = "; ".join(f"{', '.join(names)}: {message}"
-                             for message, names in by_message.items())
-        super().__init__(f"{len(failed)} of {len(report.accounts)} accounts could not be "
-                         f"collected. {problems} Run `monitor ingest` again to resume.")
-
-
 def run_collection(cfg: MonitorConfig, store: Store, pairs: Sequence[PairConfig], *,
-                   echo: Callable[[str], None] = print, source: Source | None = None,
+                   echo: Callable[[str], None] = log.info, source: Source | None = None,
                    sleep: Callable[[float], None] = time.sleep,
                    clock: Callable[[], float] = time.time) -> CollectionReport:
     """Collect every account of `pairs` once; raise CollectionFailed if any account failed.
@@ -143,7 +128,8 @@ def run_collection(cfg: MonitorConfig, store: Store, pairs: Sequence[PairConfig]
         if own:
             source.close()
     if report.failed:
-        raise CollectionFailed(report)
+        raise CollectionFailed([(a.username, a.message) for a in report.failed],
+                               len(report.accounts), report)
     return report
 
 

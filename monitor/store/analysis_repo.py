@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import delete, insert, select
 
-from monitor.errors import StoreError
+from monitor.errors import MissingVectors
 from monitor.models import Calibration, Finding, NullTail, PostClass
 from monitor.store.base import StoreBase
 from monitor.store.rows import StoredFinding, StoredPost, aware, chunked, post_of, utc_now
@@ -73,8 +73,7 @@ class AnalysisRepository(StoreBase):
                     dim = d
         missing = [pk for pk in pks if pk not in found]
         if missing:
-            raise StoreError(f"{len(missing)} posts have no vector for model {model!r}; run "
-                             "`monitor analyse` to compute them.")
+            raise MissingVectors(model, len(missing))
         if not pks:
             return np.zeros((0, dim), dtype=np.float32)
         return np.frombuffer(b"".join(found[pk] for pk in pks), dtype=np.float32).reshape(

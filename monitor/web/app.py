@@ -30,7 +30,7 @@ from monitor.app import reports
 from monitor.app.analyse import check_draft
 from monitor.config import MonitorConfig, PairConfig
 from monitor.embed.encoder import Encoder, Encoders
-from monitor.errors import ConfigError, MonitorError, UsageError
+from monitor.errors import MonitorError, UnknownPair, UsageError
 from monitor.i18n import LANGUAGES, N_, Lang
 from monitor.models import PostClass
 from monitor.report.render import FORMATS, html_context, render, template_environment
@@ -302,7 +302,7 @@ def create_app(dashboard: Dashboard, *, loopback: bool = True) -> Starlette:
         middleware.append(Middleware(AuthMiddleware, auth=d.auth))
 
     def on_error(request: Request, exc: Exception) -> Response:
-        if isinstance(exc, ConfigError) and "no pair named" in str(exc):
+        if isinstance(exc, UnknownPair):
             return d.problem(404, str(exc))
         if isinstance(exc, UsageError):
             return d.problem(400, str(exc))

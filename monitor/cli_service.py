@@ -80,9 +80,8 @@ def digest(ctx: click.Context, pair_name: str | None, day_text: str | None, send
                 click.echo(d.text, nl=False)
             return
         from monitor.app.digests import send_now
-        from monitor.config import load_secrets
 
-        sending = send_now(store, cfg, load_secrets(), digests, now)
+        sending = send_now(store, cfg, cfg.secrets, digests, now)
         queued, report = sending.queued, sending.delivery
         waiting = _report_sent(store, queued, report, day)
     if waiting and not report.failed:
@@ -187,10 +186,9 @@ def run(ctx: click.Context) -> None:
 def _parse_until(text: str, cfg: MonitorConfig, now: datetime, *,
                  what: str = "--until") -> datetime:
     """A duration from now (7d), a date (local midnight) or a date and time (local)."""
-    from monitor.notify.digest import local_zone
     from monitor.timeparse import future, parse_moment
 
-    syntax = future(local_zone(cfg), cfg.schedule.timezone)
+    syntax = future(cfg.schedule.timezone, cfg.schedule.zone_name)
     return parse_moment(text, now, what=what, syntax=syntax)
 
 

@@ -27,10 +27,10 @@ def register(cli: click.Group) -> None:
           monitor serve                      # http://127.0.0.1:8000/, this machine only
           MONITOR_DASHBOARD_TOKEN=... monitor serve --host 0.0.0.0 --port 8080
         """
-        from monitor.config import load_config, load_secrets
+        from monitor.config import load_config
         from monitor.web.app import serve as run_dashboard
 
         cfg = load_config(ctx.obj.get("config_path"))
-        secret = load_secrets().dashboard_token  # after the config: it loads the .env beside it
+        secret = cfg.secrets.dashboard_token  # read with the config (and the .env beside it)
         run_dashboard(cfg, host=host, port=port,
                       token=secret.get_secret_value() if secret else None, echo=click.echo)

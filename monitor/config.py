@@ -10,14 +10,18 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     field_validator,
@@ -194,40 +198,57 @@ class XConfig(_Strict):
             raise ValueError(str(exc).strip()) from None
 
 
-class ScheduleConfig(_Strict):
-    timezone: str = "Europe/Paris"
-    ingest_every: str = "30m"
-    digest_at: str = "08:00"
+def _zone(value: Any) -> ZoneInfo:
+    if isinstance(value, ZoneInfo):
+        return value
+    text = str(value)
+    try:
+        if len(text) > 64:  # a longer "name" is a file name too long for the zone data
+            raise ValueError(text)
+        return ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(f"{text[:64]!r} is not a time zone; use an IANA name such as "
+                         "Europe/Paris or UTC") from None
 
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+def _time_of_day(value: Any) -> time:
+    if isinstance(value, time):
+        return value
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})(?::(\d{2}))?", str(value).strip())
+    if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59 or (
+            match.group(3) and int(match.group(3)) > 59):
+        raise ValueError(f"{value!r} is not a time of day; use HH:MM, e.g. 08:00")
+    return time(int(match.group(1)), int(match.group(2)), int(match.group(3) or 0))
+
+
+def _duration(maximum: timedelta) -> Any:
+    def parse(value: Any) -> timedelta:
+        if isinstance(value, timedelta):
+            return value
         try:
-            if len(value) > 64:  # a longer "name" is a file name too long for the zone data
-                raise ValueError(value)
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError, OSError):
-            raise ValueError(f"{value[:64]!r} is not a time zone; use an IANA name such as "
-                             "Europe/Paris or UTC") from None
-        return value
+            return timeparse.parse_duration(str(value), what="", maximum=maximum,
+                                            error=ConfigError)
+        except ConfigError as exc:
+            raise ValueError(str(exc).strip()) from None
+    return BeforeValidator(parse)
 
-    @field_validator("ingest_every")
-    @classmethod
-    def _every(cls, value: str) -> str:
-        _check_duration(value, maximum=INGEST_EVERY_MAX)
-        return value
 
-    @field_validator("digest_at")
-    @classmethod
-    def _at(cls, value: str) -> str:
+#: Settings are parsed once, at load, into the values the code uses.
+Zone = Annotated[ZoneInfo, BeforeValidator(_zone)]
+TimeOfDay = Annotated[time, BeforeValidator(_time_of_day)]
 
-        match = re.fullmatch(r"(\d{1,2}):(\d{2})(?::(\d{2}))?", value.strip())
-        if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59 or (
-                match.group(3) and int(match.group(3)) > 59):
-            raise ValueError(f"{value!r} is not a time of day; use HH:MM, e.g. 08:00")
-        return value
+
+class ScheduleConfig(_Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False,
+                              arbitrary_types_allowed=True)
+    timezone: Zone = ZoneInfo("Europe/Paris")
+    ingest_every: Annotated[timedelta, _duration(INGEST_EVERY_MAX)] = timedelta(minutes=30)
+    digest_at: TimeOfDay = time(8, 0)
+
+    @property
+    def zone_name(self) -> str:
+        """The IANA name of the time zone ("Europe/Paris")."""
+        return str(self.timezone.key)
 
 
 class EmailConfig(_Strict):
@@ -259,14 +280,8 @@ class AlertsConfig(_Strict):
     threshold: float = Field(0.30, gt=0, le=1)
     recover_threshold: float | None = Field(None, gt=0, le=1)
     for_evaluations: int = Field(2, ge=1, le=1000)
-    repeat_interval: str = "24h"
+    repeat_interval: Annotated[timedelta, _duration(REPEAT_MAX)] = timedelta(hours=24)
     min_posts: int = Field(5, ge=1, le=100_000)
-
-    @field_validator("repeat_interval")
-    @classmethod
-    def _repeat(cls, value: str) -> str:
-        _check_duration(value, maximum=REPEAT_MAX)
-        return value
 
     @model_validator(mode="after")
     def _hysteresis(self) -> AlertsConfig:
@@ -310,6 +325,29 @@ class Secrets(BaseModel):
     dashboard_token: SecretStr | None = None
 
 
+@dataclass(frozen=True)
+class EffectivePair:
+    """A pair with every setting it inherits resolved (its own value, else the section's):
+    what the analysis, the alerts and the digest of this pair use."""
+
+    name: str
+    executive: tuple[str, ...]
+    corporate: tuple[str, ...]
+    lag_days: float
+    recycle_days: float
+    thresholds: dict[str, float | None]  # configured overrides: overlap, lexical, offline...
+    recipients: tuple[str, ...]  # its own list, else [email] recipients
+    offlimits: dict[str, list[str]]  # its topics, else the defaults
+    language: str
+
+    @property
+    def accounts(self) -> tuple[str, ...]:
+        return (*self.executive, *self.corporate)
+
+
+THRESHOLD_NAMES = ("overlap", "lexical", "offline", "offlimits")
+
+
 class MonitorConfig(_Strict):
     database: DatabaseConfig = DatabaseConfig()
     model: ModelConfig = ModelConfig()
@@ -322,6 +360,10 @@ class MonitorConfig(_Strict):
     pairs: list[PairConfig] = Field(default_factory=list)
     # Where the file was read from; relative SQLite paths are resolved against its folder.
     source: str | None = None
+    # Read once, when the configuration is loaded (nothing reads the environment later).
+    _env: dict[str, str | None] = PrivateAttr(default_factory=dict)
+    _secrets: Secrets = PrivateAttr(default_factory=Secrets)
+    _effective: dict[str, EffectivePair] = PrivateAttr(default_factory=dict)
 
     @field_validator("pairs")
     @classmethod
@@ -331,6 +373,38 @@ class MonitorConfig(_Strict):
         if dupes:
             raise ValueError(f"pair names must be unique; repeated: {', '.join(dupes)}")
         return pairs
+
+    def resolve(self) -> MonitorConfig:
+        """Read the environment (database and API overrides, secrets) and resolve each pair's
+        inherited settings, once; `parse_config` does it."""
+        self._env = {name: os.environ.get(name) or None
+                     for name in ("MONITOR_DATABASE_URL", "MONITOR_X_API_BASE_URL")}
+        self._secrets = load_secrets()
+        a = self.analysis
+        self._effective = {p.name: EffectivePair(
+            name=p.name, executive=tuple(p.executive), corporate=tuple(p.corporate),
+            lag_days=p.lag_days or a.lag_days,
+            recycle_days=max(p.recycle_days or a.recycle_days, p.lag_days or a.lag_days),
+            thresholds={n: (getattr(p, f"{n}_threshold") if getattr(p, f"{n}_threshold")
+                            is not None else getattr(a, f"{n}_threshold"))
+                        for n in THRESHOLD_NAMES},
+            recipients=tuple(p.recipients or self.email.recipients),
+            offlimits=p.offlimits_topics(), language=self.language_for(p))
+            for p in self.pairs}
+        return self
+
+    @property
+    def secrets(self) -> Secrets:
+        """The secrets, read from the environment when the configuration was loaded."""
+        return self._secrets
+
+    def effective(self, pair: PairConfig | str) -> EffectivePair:
+        """A pair's settings with everything it inherits resolved."""
+        name = pair if isinstance(pair, str) else pair.name
+        if name not in self._effective:
+            self.pair(name)  # raises UnknownPair
+            self.resolve()
+        return self._effective[name]
 
     def pair(self, name: str) -> PairConfig:
         for pair in self.pairs:
@@ -351,7 +425,7 @@ class MonitorConfig(_Strict):
     def database_url(self) -> str:
         """The database URL, with a relative SQLite path resolved against the config's folder.
         Raises ConfigError for a URL that cannot be the monitor's database."""
-        env = os.environ.get("MONITOR_DATABASE_URL")
+        env = self._env.get("MONITOR_DATABASE_URL")
         url = env or self.database.url
         check_database_url(url, where="MONITOR_DATABASE_URL" if env else
                            f"{self.source or 'the configuration'}: [database] url")
@@ -365,7 +439,7 @@ class MonitorConfig(_Strict):
         return url
 
     def x_api_base_url(self) -> str:
-        env = os.environ.get("MONITOR_X_API_BASE_URL")
+        env = self._env.get("MONITOR_X_API_BASE_URL")
         if env:
             return check_base_url(env, where="MONITOR_X_API_BASE_URL")
         return self.x.api_base_url
@@ -416,7 +490,7 @@ def parse_config(raw: dict[str, Any], *, source: str = "<config>") -> MonitorCon
     """Validate a parsed TOML document."""
     load_dotenv_beside(source)
     try:
-        return MonitorConfig.model_validate({**raw, "source": source})
+        return MonitorConfig.model_validate({**raw, "source": source}).resolve()
     except RecursionError:
         raise ConfigError(f"{source}: invalid configuration: values nested too deeply.") from None
     except ValidationError as exc:

@@ -35,7 +35,6 @@ from monitor.app import runtime
 from monitor.app.digests import build_digests
 from monitor.app.runtime import Runtime, deliver, run_pair
 from monitor.config import MonitorConfig, load_config
-from monitor.config import parse_duration as _duration
 from monitor.errors import ConfigError, MonitorError, StoreError
 from monitor.notify.digest import default_digest_day, digest_time, local_zone, queue_digests
 from monitor.notify.outbox import Clock
@@ -142,7 +141,7 @@ def run_service(config_path: str) -> None:
 
     cfg = load_config(config_path)
     tz = local_zone(cfg)
-    every = _duration(cfg.schedule.ingest_every, what="[schedule] ingest_every")
+    every = cfg.schedule.ingest_every.total_seconds()
     hour, minute, second = digest_time(cfg)
     # Configuration errors are said now (exit 2), not by every job's log line later.
     check_model_name(cfg.model.name)
@@ -176,7 +175,7 @@ def run_service(config_path: str) -> None:
         runner = _install_run_now(scheduler, cfg, done)
         log.info("service started for %d pair(s) on %s: ingest every %s, digest at %s %s",
                  len(cfg.pairs), display_url(cfg.database_url()), cfg.schedule.ingest_every,
-                 cfg.schedule.digest_at, cfg.schedule.timezone)
+                 cfg.schedule.digest_at.isoformat(), cfg.schedule.zone_name)
         try:
             if not _STOPPING.is_set():
                 try:

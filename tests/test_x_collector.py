@@ -326,8 +326,8 @@ def test_page_with_missing_keys_is_a_clear_error(
 def test_401_stops_the_run_with_one_clear_message(
         emu: XEmulator, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     backfill_fixture(emu, 10)
-    cfg = config(tmp_path)
     monkeypatch.setenv("X_BEARER_TOKEN", "tok-wrong-0000")
+    cfg = config(tmp_path)  # secrets are read with the configuration
     with pytest.raises(AuthError) as refused:
         collect(cfg, store)
     assert "X_BEARER_TOKEN" in str(refused.value) and "401" in str(refused.value)
@@ -335,6 +335,7 @@ def test_401_stops_the_run_with_one_clear_message(
     assert len(emu.requests) == 1  # no retry storm
 
     monkeypatch.setenv("X_BEARER_TOKEN", TOKEN)
+    cfg = config(tmp_path)
     emu.reset_counters()
     emu.add_fault("401", account="claire")  # revoked mid-run: the other account is not tried
     with pytest.raises(AuthError):
@@ -347,7 +348,7 @@ def test_401_stops_the_run_with_one_clear_message(
 
     monkeypatch.delenv("X_BEARER_TOKEN")
     with pytest.raises(ConfigError, match="X_BEARER_TOKEN is not set"):
-        collect(cfg, store)
+        collect(config(tmp_path), store)
 
 
 def test_suspended_and_deleted_accounts_are_recorded_and_others_collected(

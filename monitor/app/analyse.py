@@ -55,10 +55,8 @@ class Settings:
 
 
 def settings_for(pair: PairConfig, cfg: MonitorConfig) -> Settings:
-    a = cfg.analysis
-    return Settings(lag_days=pair.lag_days or a.lag_days,
-                    recycle_days=max(pair.recycle_days or a.recycle_days,
-                                     pair.lag_days or a.lag_days),
+    a, eff = cfg.analysis, cfg.effective(pair)
+    return Settings(lag_days=eff.lag_days, recycle_days=eff.recycle_days,
                     reference_days=float(a.reference_days), fdr=a.overlap_fdr,
                     min_substance=a.min_substance)
 
@@ -129,7 +127,6 @@ def thresholds_for(pair: PairConfig, cfg: MonitorConfig, calibration: Calibratio
     """Configured values win; then the pair's calibration; then conservative defaults. With
     `model`, a calibration computed for other off-limits topics is stale for the off-limits
     threshold: it is never called calibrated (the next `monitor analyse` recalibrates)."""
-    a = cfg.analysis
     s = settings_for(pair, cfg)
     cal = calibration if calibration is not None and calibration.sufficient else None
     stale = (cal is not None and model is not None
@@ -141,10 +138,9 @@ def thresholds_for(pair: PairConfig, cfg: MonitorConfig, calibration: Calibratio
                   "offline_own": cal.offline_own if cal else None}
     values: dict[str, float] = {}
     details: dict[str, str] = {}
+    configured_values = cfg.effective(pair).thresholds
     for name in ("overlap", "lexical", "offline", "offlimits", "offline_own"):
-        configured = getattr(pair, f"{name}_threshold", None)
-        if configured is None:
-            configured = getattr(a, f"{name}_threshold", None)
+        configured = configured_values.get(name)
         value = calibrated[name]
         if configured is not None:
             values[name], details[name] = float(configured), "configured"

@@ -55,10 +55,7 @@ def freshness(store: Store, pair: PairConfig, model: str, *, now: datetime,
 
 def evaluation_interval(cfg: MonitorConfig) -> timedelta:
     """How often the service evaluates each pair ([schedule] ingest_every)."""
-    from monitor.config import parse_duration
-
-    return timedelta(seconds=parse_duration(cfg.schedule.ingest_every,
-                                            what="[schedule] ingest_every"))
+    return cfg.schedule.ingest_every
 
 
 def pair_voice(store: Store, pair: PairConfig, start: datetime, end: datetime, tz: tzinfo, *,
@@ -81,6 +78,4 @@ def report_voice(store: Store, pair: PairConfig, model: str, analysed: list[Post
 
 
 def config_zone(cfg: MonitorConfig) -> tzinfo:
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(cfg.schedule.timezone)
+    return cfg.schedule.timezone

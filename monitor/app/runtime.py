@@ -14,7 +14,7 @@ from typing import Any
 from monitor.app import freshness as state
 from monitor.app.alerting import evaluate_alert
 from monitor.app.analyse import analyse_pair
-from monitor.config import MonitorConfig, PairConfig, Secrets, load_config, load_secrets
+from monitor.config import MonitorConfig, PairConfig, Secrets, load_config
 from monitor.embed import Encoder, Encoders
 from monitor.errors import MonitorError
 from monitor.notify.outbox import (
@@ -92,7 +92,7 @@ def open_runtime(config_path: str, *, cfg: MonitorConfig | None = None,
                  clock: Clock = _utcnow) -> Iterator[Runtime]:
     """Load the config (unless given) and open the store for a run of jobs."""
     cfg = cfg or load_config(config_path)
-    secrets = load_secrets()
+    secrets = cfg.secrets
     store = Store.open(cfg.database_url())
     try:
         yield Runtime(config_path, cfg, store, secrets, clock, transports_for(cfg, secrets))

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from monitor.config import MonitorConfig, PairConfig, load_secrets
+from monitor.config import MonitorConfig, PairConfig
 from monitor.errors import AuthError, CollectionFailed, ConfigError, SourceError, UsageError
 from monitor.ingest.x_api import (
     PAGE_SIZE,
@@ -114,7 +114,7 @@ def run_collection(cfg: MonitorConfig, store: Store, pairs: Sequence[PairConfig]
                          "corporate usernames to the configuration")
     own = source is None
     if source is None:
-        token = load_secrets().x_bearer_token
+        token = cfg.secrets.x_bearer_token
         if token is None:
             raise ConfigError("X_BEARER_TOKEN is not set: collecting from the X API needs the "
                               "Bearer Token of your X developer app. Set it in the environment "

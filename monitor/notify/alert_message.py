@@ -149,7 +149,7 @@ def alert_messages(cfg: MonitorConfig, pair: PairConfig, alert: PairAlert, now: 
     """The pair's message as an email to its recipients (if any) and one message per chat or
     webhook channel configured, with per-channel idempotency keys."""
     messages: list[OutboxMessage] = []
-    recipients = tuple(pair.recipients or cfg.email.recipients)
+    recipients = cfg.effective(pair).recipients
     if recipients:
         payload = build_email(key=f"{alert.key}:email", sender=cfg.email.sender,
                               recipients=recipients, subject=alert.subject, text=alert.text,

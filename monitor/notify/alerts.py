@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from monitor.config import AlertsConfig, parse_duration
+from monitor.config import AlertsConfig
 from monitor.models import AlertEvent, AlertState, AlertStatus
 
 
@@ -50,8 +50,7 @@ class AlertSettings:
         return cls(threshold=cfg.threshold,
                    recover_threshold=recover if recover is not None else 0.8 * cfg.threshold,
                    for_evaluations=cfg.for_evaluations,
-                   repeat_interval=timedelta(seconds=parse_duration(
-                       cfg.repeat_interval, what="[alerts] repeat_interval")),
+                   repeat_interval=cfg.repeat_interval,
                    min_posts=cfg.min_posts, window_days=cfg.window_days)
 
 

@@ -21,7 +21,6 @@ from zoneinfo import ZoneInfo
 from monitor.analysis.drift import DriftResult
 from monitor.analysis.rates import PeriodStats, totals
 from monitor.config import MonitorConfig, PairConfig
-from monitor.errors import ConfigError
 from monitor.i18n import FAMILY_COLOURS, Lang
 from monitor.models import (
     REDUNDANT_CLASSES,
@@ -50,27 +49,15 @@ def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
 
 
 def local_zone(cfg: MonitorConfig) -> ZoneInfo:
-    try:
-        return ZoneInfo(cfg.schedule.timezone)
-    except (ValueError, LookupError, OSError):
-        raise ConfigError(f"{cfg.source}: [schedule] timezone {cfg.schedule.timezone!r} is not "
-                          "a known time zone: use an IANA name such as Europe/Paris.") from None
+    """[schedule] timezone (validated and parsed at load)."""
+    return cfg.schedule.timezone
 
 
 def digest_time(cfg: MonitorConfig) -> tuple[int, int, int]:
     """[schedule] digest_at as (hour, minute, second): "08:00", or "08:00:30" (seconds are
     accepted so a test can make the trigger fire within seconds)."""
-    parts = cfg.schedule.digest_at.strip().split(":")
-    try:
-        if len(parts) not in (2, 3):
-            raise ValueError
-        h, m, s = (int(p) for p in [*parts, "0"][:3])
-        if not (0 <= h < 24 and 0 <= m < 60 and 0 <= s < 60):
-            raise ValueError
-    except ValueError:
-        raise ConfigError(f"{cfg.source}: [schedule] digest_at {cfg.schedule.digest_at!r} is not "
-                          "a time of day: use HH:MM, e.g. 08:00.") from None
-    return h, m, s
+    at = cfg.schedule.digest_at
+    return at.hour, at.minute, at.second
 
 
 def default_digest_day(cfg: MonitorConfig, now: datetime) -> date:
@@ -378,7 +365,7 @@ def compose(cfg: MonitorConfig, inputs: Sequence[PairDigestInput], day: date,
     tz = local_zone(cfg)
     groups: dict[tuple[tuple[str, ...], str], list[PairDigest]] = {}
     for item in inputs:
-        recipients = tuple(item.pair.recipients or cfg.email.recipients)
+        recipients = cfg.effective(item.pair).recipients
         code = cfg.language_for(item.pair, recipients=True)
         lang = Lang(code, tz)
         groups.setdefault((recipients, code), []).append(
@@ -394,7 +381,7 @@ def compose(cfg: MonitorConfig, inputs: Sequence[PairDigestInput], day: date,
         subject = _subject(pairs, day, lang)
         context: dict[str, Any] = {"pairs": pairs, "day": day, "subject": subject,
                                    "generated_at": generated_at.astimezone(tz),
-                                   "classes": PostClass, "tz": cfg.schedule.timezone}
+                                   "classes": PostClass, "tz": cfg.schedule.zone_name}
         out.append(DigestEmail(
             key=f"digest:{names}:{day.isoformat()}", day=day, recipients=recipients,
             pairs=tuple(pairs), subject=subject,

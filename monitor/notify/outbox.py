@@ -95,7 +95,7 @@ def addressing_for(cfg: MonitorConfig) -> Addressing:
                 pair = cfg.pair(name)
             except ConfigError:
                 return Address((), f"pair {name!r} is no longer in the configuration")
-            lists.add(tuple(pair.recipients or cfg.email.recipients))
+            lists.add(cfg.effective(pair).recipients)
         if len(lists) > 1:
             return Address((), "its pairs now go to different recipient lists; build the "
                            "digest again (monitor digest --send) to send one per list")

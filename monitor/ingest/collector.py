@@ -34,7 +34,7 @@ from monitor.ingest.x_api import (
 )
 from monitor.limits import TIMELINE_CAP
 from monitor.store import Store
-from monitor.store.ingest_repo import AccountState, RunCursor, TimelineCap
+from monitor.store.ingest_repo import AccountState, RunCursor, TimelineCap, cap_note
 
 log = logging.getLogger(__name__)
 MIN_PAGE = 5  # X refuses max_results below 5
@@ -74,15 +74,6 @@ class AccountResult:
         if self.outcome == "ok":
             return f"@{self.username}: {counts}{cap}"
         return f"@{self.username}: {self.outcome} ({counts}){cap}: {self.message}"
-
-
-def cap_note(cap: TimelineCap) -> str:
-    """What hitting X's timeline cap means, in words (the run's line and `monitor status`)."""
-    older = f"{cap.oldest_served:%Y-%m-%d %H:%M} UTC" if cap.oldest_served else "the oldest one"
-    back = f" (back to {cap.horizon:%Y-%m-%d})" if cap.horizon else " (since the run before)"
-    return (f"X's cap reached: X serves only the newest {TIMELINE_CAP:,} posts of a "
-            f"timeline, so posts older than {older}{back} were not collected; import the "
-            "account's X archive (monitor ingest --from-archive) to fill the gap")
 
 
 @dataclass(frozen=True, slots=True)

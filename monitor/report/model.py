@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from monitor.analysis.drift import DriftResult
 from monitor.analysis.rates import PeriodStats
 from monitor.models import RISK_CLASSES, Finding, ModelChoice, Post, PostClass, Thresholds
 from monitor.report.voice import VoicePath
+
+if TYPE_CHECKING:  # the drift test needs numpy; reading a report must not import it
+    from monitor.analysis.drift import DriftResult
 
 # An account whose newest post is older than this makes the monitor ask whether collection runs.
 STALE_POSTS = timedelta(days=3)

@@ -6,9 +6,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import datetime
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from sqlalchemy import delete, insert, select
 
 from monitor.errors import MissingVectors
@@ -23,6 +22,9 @@ from monitor.store.schema import (
     KeyValueRow,
     PostRow,
 )
+
+if TYPE_CHECKING:  # vectors are numpy arrays; the store imports numpy only to handle them
+    import numpy as np
 
 
 class AnalysisRepository(StoreBase):
@@ -56,11 +58,13 @@ class AnalysisRepository(StoreBase):
             if items:  # one executemany, not an ORM object per vector
                 s.execute(insert(EmbeddingRow), [
                     {"post_pk": pk, "model": model, "text_hash": h, "dim": int(vec.shape[0]),
-                     "vector": np.asarray(vec, dtype=np.float32).tobytes()}
+                     "vector": _float32(vec).tobytes()}
                     for pk, h, vec in items])
 
     def load_vectors(self, model: str, pks: Sequence[int]) -> np.ndarray:
         """Vectors for `pks` in that order, as a float32 matrix; raises if any is missing."""
+        import numpy as np
+
         found: dict[int, bytes] = {}
         dim = 0
         with self.session() as s:
@@ -210,3 +214,9 @@ class AnalysisRepository(StoreBase):
             else:
                 row.value = value
                 row.updated_at = utc_now()
+
+
+def _float32(vec: np.ndarray) -> np.ndarray:
+    import numpy as np
+
+    return np.asarray(vec, dtype=np.float32)

@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from monitor.limits import TIMELINE_CAP
 from monitor.models import Post
 from monitor.store.posts_repo import PostsRepository
 from monitor.store.rows import ImportResult, aware, username_key, utc_now
@@ -68,6 +69,15 @@ class TimelineCap:
     reached_at: datetime
     oldest_served: datetime | None
     horizon: datetime | None
+
+
+def cap_note(cap: TimelineCap) -> str:
+    """What hitting X's timeline cap means, in words (the run's line and `monitor status`)."""
+    older = f"{cap.oldest_served:%Y-%m-%d %H:%M} UTC" if cap.oldest_served else "the oldest one"
+    back = f" (back to {cap.horizon:%Y-%m-%d})" if cap.horizon else " (since the run before)"
+    return (f"X's cap reached: X serves only the newest {TIMELINE_CAP:,} posts of a "
+            f"timeline, so posts older than {older}{back} were not collected; import the "
+            "account's X archive (monitor ingest --from-archive) to fill the gap")
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,12 +6,23 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-# JSONB on PostgreSQL (indexable, compact); plain JSON text elsewhere.
-PortableJSON = JSON().with_variant(JSONB(), "postgresql")
+
+class PortableJSON(TypeDecorator[Any]):
+    """JSONB on PostgreSQL (indexable, compact); plain JSON text elsewhere. The PostgreSQL
+    dialect is imported only when PostgreSQL is used: a SQLite command never pays for it."""
+
+    impl = JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import JSONB
+
+            return dialect.type_descriptor(JSONB())
+        return dialect.type_descriptor(JSON())
 
 
 class UTCDateTime(TypeDecorator[datetime]):

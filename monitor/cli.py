@@ -299,7 +299,9 @@ def check(ctx: click.Context, draft: str, pair_name: str | None, at_text: str | 
 
     Example: monitor check "Fière de notre nouvelle lampe" --pair maison-lumiere
     """
-    from monitor import pipeline
+    from monitor.bidi import json_escape, neutralise
+    from monitor.cli_check import ask_running
+    from monitor.config_files import address_file
     from monitor.i18n import Lang
     from monitor.timeparse import AT, local, parse_moment
 
@@ -308,28 +310,31 @@ def check(ctx: click.Context, draft: str, pair_name: str | None, at_text: str | 
     at = (parse_moment(at_text, datetime.now(UTC), what="--at",
                        syntax=local(AT, zone.tz, zone.zone_name)) if at_text else None)
     pair = _one_pair(cfg, pair_name)
-    with _store(cfg) as store:
-        result = pipeline.check_draft(store, cfg, pair, _encoders(cfg), draft, now=at)
-    from monitor.bidi import json_escape, neutralise
+    # A running `monitor run` or `monitor serve` has its model loaded: it answers at once.
+    answer = ask_running(address_file(cfg.source), pair.name, draft, at)
+    if answer is not None and "error" in answer:
+        raise UsageError(str(answer["error"])) if answer.get("exit_code") == 2 else \
+            MonitorError(str(answer["error"]))
+    if answer is None:
+        from monitor.app.analyse import check_draft, check_payload
 
-    f = result.finding
+        with _store(cfg) as store:
+            answer = check_payload(check_draft(store, cfg, pair, _encoders(cfg), draft,
+                                               now=at))
     if as_json:
-        click.echo(json_escape(json.dumps({
-            "class": f.post_class.value, "reason": f.reason,
-            "threshold": result.thresholds.overlap,
-            "closest": [{"post_id": p.post_id, "account": p.account, "text": p.text,
-                         "created_at": p.created_at.isoformat(), "similarity": round(s, 4)}
-                        for p, s in result.neighbours]}, ensure_ascii=False)))
+        click.echo(json_escape(json.dumps(answer, ensure_ascii=False)))
         return
     colour = {"off-limits": "red", "echo": "yellow", "overlap": "yellow", "recycled": "yellow",
-              "off-line": "magenta"}.get(f.post_class.value, "green")
-    click.secho(f"{f.post_class.value.upper()}: {neutralise(f.reason)}", fg=colour, bold=True)
-    if result.neighbours:
-        click.echo(f"Closest corporate posts within ±{result.thresholds.lag_days:g} days "
-                   f"(overlap at {result.thresholds.overlap:.2f}):")
-        for post, sim in result.neighbours:
-            click.echo(f"  {sim:5.2f}  @{post.account} {post.created_at:%Y-%m-%d}: "
-                       f"{neutralise(post.text[:140])}")
+              "off-line": "magenta"}.get(str(answer["class"]), "green")
+    click.secho(f"{str(answer['class']).upper()}: {neutralise(str(answer['reason']))}",
+                fg=colour, bold=True)
+    closest = list(answer["closest"])
+    if closest:
+        click.echo(f"Closest corporate posts within ±{answer['lag_days']:g} days "
+                   f"(overlap at {answer['threshold']:.2f}):")
+        for post in closest:
+            click.echo(f"  {post['similarity']:5.2f}  @{post['account']} "
+                       f"{post['created_at'][:10]}: {neutralise(post['text'][:140])}")
     else:
         click.echo("No corporate post within the lag window.")
 

@@ -42,3 +42,11 @@ def load_dotenv_beside(source: str) -> None:
             raise ConfigError(f"{env_file}: the .env file holds a NUL character; save it as "
                               "plain UTF-8 text.")
         load_dotenv(stream=io.StringIO(text), override=False)
+
+
+def address_file(config_source: str | None) -> Path | None:
+    """Where a running process says where its check server is (None without a config file)."""
+    if not config_source or config_source.startswith("<"):
+        return None
+    path = Path(config_source).resolve()
+    return path.parent / f".{path.stem}.check-server.json"

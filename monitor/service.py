@@ -146,7 +146,10 @@ def run_service(config_path: str) -> None:
     # Configuration errors are said now (exit 2), not by every job's log line later.
     check_model_name(cfg.model.name)
     cfg.x_api_base_url()
-    with service_lock(cfg.database_url()), open_runtime(config_path, cfg=cfg) as rt:
+    from monitor.web.check_server import CheckServer
+
+    with service_lock(cfg.database_url()), open_runtime(config_path, cfg=cfg) as rt, \
+            contextlib.closing(CheckServer(cfg, rt.store, rt.encoders(), rt.clock)):
         _STOPPING.clear()
         _RUN_NOW.clear()
         scheduler = BlockingScheduler(

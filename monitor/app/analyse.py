@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 
@@ -466,3 +467,15 @@ def check_draft(store: Store, cfg: MonitorConfig, pair: PairConfig,
     order = np.argsort(-sims)[:limit]
     neighbours = [(corp[in_window[j]].post, float(sims[j])) for j in order]
     return CheckResult(finding, neighbours, thresholds, choice.why)
+
+
+def check_payload(result: CheckResult) -> dict[str, Any]:
+    """A draft check as `monitor check --json` prints it (and a running service answers it):
+    these keys are a contract."""
+    f = result.finding
+    return {"class": f.post_class.value, "reason": f.reason,
+            "threshold": result.thresholds.overlap, "lag_days": result.thresholds.lag_days,
+            "model_reason": result.model_reason,
+            "closest": [{"post_id": p.post_id, "account": p.account, "text": p.text,
+                         "created_at": p.created_at.isoformat(), "similarity": round(s, 4)}
+                        for p, s in result.neighbours]}

@@ -9,6 +9,7 @@ The embedding model (torch) is loaded only when the first check is submitted.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import socket
@@ -339,10 +340,13 @@ def serve(cfg: MonitorConfig, *, host: str, port: int, token: str | None,
     check_binding(host, token)
     import uvicorn
 
+    from monitor.web.check_server import CheckServer
+
     sock = bind(host, port)
     with Store.open(cfg.database_url()) as store:
         loopback = is_loopback(host)
-        app = create_app(Dashboard(cfg, store, token=token), loopback=loopback)
+        dashboard = Dashboard(cfg, store, token=token)
+        app = create_app(dashboard, loopback=loopback)
         actual = sock.getsockname()[1]
         shown = f"[{host}]" if ":" in host else host
         echo(f"Dashboard on http://{shown}:{actual}/ "
@@ -350,4 +354,6 @@ def serve(cfg: MonitorConfig, *, host: str, port: int, token: str | None,
              + "; Ctrl+C to stop.")
         config = uvicorn.Config(app, log_level="info", server_header=False,
                                 proxy_headers=False, lifespan="off")
-        uvicorn.Server(config).run(sockets=[sock])
+        # `monitor check` on this machine asks this process, whose model stays loaded.
+        with contextlib.closing(CheckServer(cfg, store, dashboard.encoder(), dashboard.clock)):
+            uvicorn.Server(config).run(sockets=[sock])

@@ -1,0 +1,43 @@
+"""`monitor check` asking a running service or dashboard first (see `web/check_server.py`).
+
+Standard library only, and no database: a warm check costs the Python start-up, the
+configuration and one local HTTP request."""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.request
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+
+def ask_running(address: Path | None, pair: str, text: str,
+                at: datetime | None) -> dict[str, Any] | None:
+    """The answer of the process named in `address`, or None (no process, or it is gone): the
+    caller then checks on its own. An answer with "error" is a refusal the caller reports."""
+    if address is None:
+        return None
+    try:
+        where = json.loads(address.read_text(encoding="utf-8"))
+        os.kill(int(where["pid"]), 0)  # is it still running? (signal 0 only asks)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    body = json.dumps({"pair": pair, "text": text,
+                       "at": at.isoformat() if at else None}).encode("utf-8")
+    request = urllib.request.Request(
+        f"{where['url']}/check", data=body, method="POST",
+        headers={"Content-Type": "application/json", "X-Monitor-Token": str(where["token"])})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as reply:
+            answer: dict[str, Any] = json.loads(reply.read())
+            return answer
+    except urllib.error.HTTPError as exc:
+        if exc.code == 422:  # the check itself was refused (an empty draft...): say why
+            refused: dict[str, Any] = json.loads(exc.read())
+            return refused
+        return None
+    except (OSError, ValueError):
+        return None

@@ -72,4 +72,4 @@ def test_the_known_head_is_alembics_head() -> None:
     revision with this constant: it must name the newest migration."""
     from monitor.store.migrate import HEAD, head_revision
 
-    assert HEAD == head_revision()
+    assert head_revision() == HEAD

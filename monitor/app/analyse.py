@@ -391,18 +391,19 @@ def pair_drift(store: Store, cfg: MonitorConfig, pair: PairConfig, model: str, *
     baseline = timedelta(days=a.drift_baseline_days)
     week = timedelta(days=7)
     start = end - DRIFT_HISTORY_WEEKS * week - window - baseline
-    exec_posts = [sp for sp in store.posts(pair.executive, since=start, until=end)
-                  if substance(sp.post.text) >= a.min_substance]
+    exec_posts = [(pk, at) for pk, at, text in store.post_moments(
+        pair.executive, since=start, until=end) if substance(text) >= a.min_substance]
     if not exec_posts:
         return None
     recent_start = end - window
-    corp_posts = store.posts(pair.corporate, since=recent_start - baseline, until=end)
+    corp_pks = [pk for pk, _, _ in store.post_moments(pair.corporate,
+                                                      since=recent_start - baseline, until=end)]
     try:
-        exec_vecs = store.load_vectors(model, [sp.pk for sp in exec_posts])
-        corp_vecs = store.load_vectors(model, [sp.pk for sp in corp_posts])
+        exec_vecs = store.load_vectors(model, [pk for pk, _ in exec_posts])
+        corp_vecs = store.load_vectors(model, corp_pks)
     except MissingVectors:  # vectors not computed yet: drift is unknown, not an error
         return None
-    times = _seconds(exec_posts)
+    times = np.asarray([at.timestamp() for _, at in exec_posts], dtype=np.float64)
 
     def split(until: datetime) -> tuple[np.ndarray, np.ndarray]:
         cut, lo = (until - window).timestamp(), (until - window - baseline).timestamp()

@@ -15,9 +15,9 @@ from monitor.config import MonitorConfig, PairConfig
 from monitor.errors import MonitorError, UsageError
 from monitor.i18n import N_
 from monitor.models import AlertEvent, AlertState, PostClass, Silence
+from monitor.report.alerts import AlertPeriod, alert_periods
 from monitor.report.model import PairReport, ReportItem
 from monitor.report.reasons import current_class
-from monitor.report.render import AlertPeriod, alert_periods
 from monitor.store import Store
 
 log = logging.getLogger(__name__)

@@ -9,24 +9,26 @@ keeps the text as stored, with those controls written as escapes.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import functools
 import io
 import json
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, is_dataclass, replace
+from collections.abc import Sequence
+from dataclasses import asdict, is_dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from markupsafe import Markup, escape
 
 from monitor import bidi
-from monitor.analysis.rates import PeriodStats
 from monitor.analysis.text import fold
 from monitor.i18n import CLASS_ORDER, FAMILY_CSS, N_, VOICE_KINDS, Lang
 from monitor.models import Post, PostClass, family
+from monitor.report.alerts import AlertPeriod, alert_runs, alert_weeks
 from monitor.report.model import PairReport
 from monitor.report.reasons import days_apart, reason
 
@@ -36,90 +38,6 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 # A report stays readable; the CSV export (and the dashboard) has every post.
 TOP_LIMIT = 25
 OFFLINE_LIMIT = 200
-
-
-@dataclass(frozen=True)
-class AlertPeriod:
-    """One firing episode of a pair's overlap alert, as the alert history recorded it."""
-
-    sequence: int
-    start: datetime
-    end: datetime | None  # None while still firing
-    peak_rate: float | None
-    detail: str = ""
-
-
-class AlertEventLike(Protocol):
-    """What `alert_periods` reads from an alert history row (store.notify_repo)."""
-
-    @property
-    def kind(self) -> str: ...
-    @property
-    def at(self) -> datetime: ...
-    @property
-    def sequence(self) -> int: ...
-    @property
-    def rate(self) -> float | None: ...
-    @property
-    def detail(self) -> str: ...
-
-
-def alert_periods(events: Iterable[AlertEventLike], *, start: datetime | None = None,
-                  end: datetime | None = None) -> list[AlertPeriod]:
-    """Firing periods from alert transitions (firing ... resolved, by episode), keeping those
-    that overlap [start, end). Pass the whole history: an episode may begin before `start`."""
-    opened: dict[int, AlertPeriod] = {}
-    periods: list[AlertPeriod] = []
-    for e in sorted(events, key=lambda ev: ev.at):
-        current = opened.get(e.sequence)
-        if e.kind in ("firing", "repeat"):
-            if current is None:
-                opened[e.sequence] = AlertPeriod(e.sequence, e.at, None, e.rate, e.detail)
-            elif e.rate is not None and (current.peak_rate is None
-                                         or e.rate > current.peak_rate):
-                opened[e.sequence] = replace(current, peak_rate=e.rate)
-        elif e.kind == "resolved" and current is not None:
-            periods.append(replace(current, end=e.at))
-            del opened[e.sequence]
-    periods.extend(opened.values())
-    periods.sort(key=lambda p: p.start)
-    return [p for p in periods
-            if (end is None or p.start < end) and (start is None or p.end is None
-                                                  or p.end > start)]
-
-
-def alert_weeks(report: PairReport) -> list[PeriodStats]:
-    """Weeks whose overlap rate is at or above the alert threshold."""
-    t = report.alert_threshold
-    return [w for w in report.weekly
-            if t is not None and w.overlap_rate is not None and w.overlap_rate >= t]
-
-
-@dataclass(frozen=True)
-class AlertRun:
-    """Consecutive weeks at or above the alert threshold."""
-
-    start: date
-    end: date  # exclusive
-    weeks: int
-    peak_rate: float
-
-    @property
-    def last_day(self) -> date:
-        return self.end - timedelta(days=1)
-
-
-def alert_runs(weeks: Sequence[PeriodStats]) -> list[AlertRun]:
-    """Group alert weeks (see `alert_weeks`) into runs of consecutive weeks."""
-    runs: list[AlertRun] = []
-    for w in weeks:
-        rate = w.overlap_rate or 0.0
-        if runs and runs[-1].end == w.start:
-            last = runs[-1]
-            runs[-1] = AlertRun(last.start, w.end, last.weeks + 1, max(last.peak_rate, rate))
-        else:
-            runs.append(AlertRun(w.start, w.end, 1, rate))
-    return runs
 
 
 def post_url(post: Post) -> str:
@@ -157,6 +75,7 @@ def template_environment(*extra_dirs: Path, lang: Lang | None = None) -> Any:
 
     lang = lang or Lang("en", UTC)
     env = Environment(loader=FileSystemLoader([*extra_dirs, TEMPLATES]),
+                      bytecode_cache=bytecode_cache(),
                       undefined=StrictUndefined, extensions=["jinja2.ext.i18n"],
                       autoescape=select_autoescape(["html", "j2"], default=True),
                       trim_blocks=True, lstrip_blocks=True, finalize=shown)
@@ -164,6 +83,29 @@ def template_environment(*extra_dirs: Path, lang: Lang | None = None) -> Any:
     env.filters["highlight"] = highlight
     env.filters["post_url"] = post_url
     return env
+
+
+@functools.cache
+def bytecode_cache() -> Any:
+    """Compiled templates kept between runs (compiling the report's templates is a tenth of a
+    year's report). Jinja's per-user directory under the system temporary directory, checked
+    to be the user's own, written atomically, keyed by each template's source; nowhere
+    writable means no cache, never a failure."""
+    from jinja2 import FileSystemBytecodeCache
+
+    class Quiet(FileSystemBytecodeCache):
+        def load_bytecode(self, bucket: Any) -> None:
+            with contextlib.suppress(OSError, EOFError, ValueError):
+                super().load_bytecode(bucket)
+
+        def dump_bytecode(self, bucket: Any) -> None:
+            with contextlib.suppress(OSError):
+                super().dump_bytecode(bucket)
+
+    try:
+        return Quiet()
+    except (OSError, RuntimeError):  # no usable temporary directory
+        return None
 
 
 def install_language(env: Any, lang: Lang) -> None:

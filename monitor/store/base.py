@@ -142,9 +142,9 @@ class StoreBase:
         out: dict[str, Post] = {}
         with self.session() as s:
             for chunk in chunked(ids):
-                q = (select(PostRow, AccountRow.username).join(AccountRow)
+                q = (select(*PostRow.__table__.c, AccountRow.username).join(AccountRow)
                      .where(PostRow.platform == platform, PostRow.post_id.in_(chunk)))
-                for row, username in s.execute(q):
+                for row, username in plain_post_rows(s, q):
                     out[row.post_id] = post_of(row, username)
         return out
 

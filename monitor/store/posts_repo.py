@@ -175,6 +175,19 @@ class PostsRepository(StoreBase):
             return [StoredPost(row.id, post_of(row, username), row.text_hash)
                     for row, username in plain_post_rows(s, q)]
 
+    def post_moments(self, accounts: Iterable[str], *, since: datetime,
+                     until: datetime) -> list[tuple[int, datetime, str]]:
+        """(pk, created_at, text) of the accounts' posts in [since, until), oldest first: what
+        the drift test reads, without building whole posts."""
+        keys = [username_key(a) for a in accounts]
+        with self.session() as s:
+            q = (select(PostRow.id, PostRow.created_at, PostRow.text).join(AccountRow)
+                 .where(AccountRow.id.in_(self._account_ids(s, keys)),
+                        self.sane_dates(PostRow.created_at), PostRow.created_at >= since,
+                        PostRow.created_at < until)
+                 .order_by(PostRow.created_at, PostRow.id))
+            return [(pk, at, text) for pk, at, text in s.execute(q)]
+
     def recent_texts(self, accounts: Iterable[str], limit: int) -> list[tuple[str, str | None]]:
         """(text, lang) of the accounts' newest posts: what their languages are told from."""
         keys = [username_key(a) for a in accounts]

@@ -65,6 +65,8 @@ def aware(value: datetime | None) -> datetime | None:
     """A stored timestamp as an aware UTC datetime (SQLite gives them back naive)."""
     if value is None:
         return None
+    if value.tzinfo is UTC:  # what UTCDateTime gives back: nothing to convert
+        return value
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 

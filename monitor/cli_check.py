@@ -7,24 +7,37 @@ from __future__ import annotations
 
 import json
 import os
-import urllib.error
-import urllib.request
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+
+def _where(address: Path | None) -> dict[str, Any] | None:
+    """The address file's content, if the process it names is still running."""
+    if address is None:
+        return None
+    try:
+        where: dict[str, Any] = json.loads(address.read_text(encoding="utf-8"))
+        os.kill(int(where["pid"]), 0)  # is it still running? (signal 0 only asks)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return where
+
+
+def is_running(address: Path | None) -> bool:
+    return _where(address) is not None
 
 
 def ask_running(address: Path | None, pair: str, text: str,
                 at: datetime | None) -> dict[str, Any] | None:
     """The answer of the process named in `address`, or None (no process, or it is gone): the
     caller then checks on its own. An answer with "error" is a refusal the caller reports."""
-    if address is None:
+    where = _where(address)
+    if where is None:
         return None
-    try:
-        where = json.loads(address.read_text(encoding="utf-8"))
-        os.kill(int(where["pid"]), 0)  # is it still running? (signal 0 only asks)
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+    import urllib.error  # only when a process is there to ask
+    import urllib.request
+
     body = json.dumps({"pair": pair, "text": text,
                        "at": at.isoformat() if at else None}).encode("utf-8")
     request = urllib.request.Request(

@@ -107,7 +107,7 @@ def test_bidi_in_the_digest_and_terminal(tmp_path: Path, use_encoder: Any,
     for part in (digest.html, digest.text):  # (the HTML may <mark> shared words between)
         assert bidi.count(part) == 0 and "‹U+202E›" in part and "‹U+202C›" in part
     # The terminal: `monitor check` lists the closest corporate posts, neutralised.
-    monkeypatch.setattr("monitor.cli._encoders", lambda cfg: use_encoder)
+    monkeypatch.setattr("monitor.cli._encoders", lambda cfg, **_: use_encoder)
     result = CliRunner().invoke(cli, ["--config", str(path), "check", "Nouvelle lampe !",
                                       "--at", (day + timedelta(hours=1)).isoformat()])
     assert result.exit_code == 0, result.output

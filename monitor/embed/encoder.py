@@ -18,6 +18,8 @@ from monitor.errors import ConfigError, ModelError
 if TYPE_CHECKING:  # numpy is imported with the model, not by commands that only name one
     import numpy as np
 
+    from monitor.embed.forked import ModelChild
+
 DEFAULT_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 USE_MODEL_ID = "use-multilingual-v3"
 ALIASES = {"default": DEFAULT_MODEL_ID, "all-minilm-l6-v2": DEFAULT_MODEL_ID,
@@ -183,12 +185,27 @@ class Encoders:
     """Encoders by configured name, each made once and loaded on first use: with
     `[model] name = "auto"` pairs of different languages get different models in one run."""
 
-    def __init__(self, *, batch_size: int = 64) -> None:
+    def __init__(self, *, batch_size: int = 64, child: ModelChild | None = None) -> None:
         self.batch_size = batch_size
+        self._child = child
         self._made: dict[str, Encoder] = {}
 
     def get(self, name: str) -> Encoder:
+        """The encoder of `name`, answered by `child` (embed/forked.py) when the child loads
+        that model."""
         key = model_id_for(name)
         if key not in self._made:
-            self._made[key] = make_encoder(name, batch_size=self.batch_size)
+            encoder = make_encoder(name, batch_size=self.batch_size)
+            self._made[key] = self._child.encoder(encoder) if self._child else encoder
         return self._made[key]
+
+    def close(self) -> None:
+        """Stop the child process, if any, that holds a model."""
+        if self._child is not None:
+            self._child.close()
+
+    def __enter__(self) -> Encoders:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()

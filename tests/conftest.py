@@ -1,22 +1,44 @@
-"""Shared fixtures: real stores (SQLite file, PostgreSQL when available) and real encoders."""
+"""Shared fixtures: real stores (SQLite file, PostgreSQL when available), real encoders loaded
+once, the bundled sample embedded once per run, headless Chromium, the X API emulator; and two
+guards: nothing reaches the internet, nothing is written into the checkout.
+
+The helpers behind them live in tests/harness/; no test module imports another.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.harness import ROOT
+from tests.harness.checkout import stray_entries
+from tests.harness.sample import (
+    SampleStore,
+    build_demo,
+    build_marked,
+    built_once,
+    copy_store,
+)
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # Parallel workers each get one core's worth of threads (numpy's BLAS, torch): N workers
+    # with N threads each on N cores only fight over them.
+    for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_name, "1")
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "monitor" / "sample" / "maison_lumiere.jsonl"
 PG_URL = os.environ.get("MONITOR_TEST_POSTGRES_URL")  # set by .ci/run: a server we may use
 
+
+# -- guards ------------------------------------------------------------------------------------
 
 @pytest.fixture(autouse=True)
 def _no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -33,13 +55,70 @@ def _no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", guarded)
 
 
+_BEFORE_RUN = pytest.StashKey[set[str]]()
+
+
+def _is_controller(config: pytest.Config) -> bool:
+    return not hasattr(config, "workerinput")  # an xdist worker has it
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    entries = stray_entries(ROOT) if _is_controller(session.config) else None
+    if entries is not None:
+        session.config.stash[_BEFORE_RUN] = entries
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when the checkout gained untracked (or ignored) files during it: a test
+    wrote where it must not (screenshots, reports, a database, the demo's folder...)."""
+    before = session.config.stash.get(_BEFORE_RUN, None)
+    after = stray_entries(ROOT) if before is not None else None
+    if before is None or after is None or not (new := sorted(after - before)):
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    message = ("the test run wrote into the checkout (tests must write under tmp_path or "
+               f"$MONITOR_TEST_ARTIFACTS): {', '.join(new)}")
+    if reporter is not None:
+        reporter.write_line(f"ERROR: {message}", red=True, bold=True)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under `pytest -n N --dist loadgroup`, what is costly to start runs on one worker, so it
+    starts once per run, not once per worker: the tests that load the torch model (6 s), the
+    modules that drive Chromium (one browser), and each module with a module-scoped fixture
+    (a dashboard, a report, an evaluation) stays whole."""
+    def uses(item: pytest.Item, name: str) -> bool:
+        return name in getattr(item, "fixturenames", ())
+
+    def module_scoped(item: pytest.Item) -> bool:
+        info = getattr(item, "_fixtureinfo", None)
+        return info is not None and any(d.scope == "module" for defs in
+                                        info.name2fixturedefs.values() for d in defs)
+
+    browser_modules = {item.module for item in items if uses(item, "chromium")}
+    whole_modules = {item.module for item in items if module_scoped(item)}
+    for item in items:
+        module = getattr(item, "module", None)
+        if uses(item, "minilm"):
+            item.add_marker(pytest.mark.xdist_group("minilm"))
+        elif module in browser_modules:
+            item.add_marker(pytest.mark.xdist_group("chromium"))
+        elif module in whole_modules:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+
+
+# -- stores --------------------------------------------------------------------------------------
+
 def _backends() -> list[str]:
     return ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
 
 
 @pytest.fixture(params=_backends())
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database: a SQLite file, and a new PostgreSQL database in CI."""
+    """A fresh, empty database: a SQLite file, and a new PostgreSQL database in CI (its own
+    name per test, so parallel workers never share one)."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'monitor.db'}"
         return
@@ -81,17 +160,106 @@ def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("artifacts")
 
 
+# -- models --------------------------------------------------------------------------------------
+
+_LOADED: dict[str, Any] = {}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _models_load_once() -> Iterator[None]:
+    """The two bundled models are loaded once per worker, whoever asks: the fixtures below and
+    every command run in process (`Encoders` makes its encoders with `make_encoder`). Loading is
+    not what those tests check; the vectors are the same. Other names go to the real function
+    (its checks, its errors)."""
+    from monitor.embed import encoder as module
+
+    real = module.make_encoder
+    shared_ids = (module.DEFAULT_MODEL_ID, module.USE_MODEL_ID)
+
+    def make_encoder(name: str = "default", *, batch_size: int = 64) -> Any:
+        made = real(name, batch_size=batch_size)
+        if made.model_id not in shared_ids:
+            return made
+        return _LOADED.setdefault(made.model_id, made)
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(module, "make_encoder", make_encoder)
+    yield
+    patch.undo()
+
+
 @pytest.fixture(scope="session")
-def minilm() -> object:
+def minilm(_models_load_once: None) -> object:
     """The bundled default model (real weights, loaded once per session)."""
-    from monitor.embed import make_encoder
+    from monitor.embed import encoder
 
-    return make_encoder("default")
+    return encoder.make_encoder("default")
 
 
 @pytest.fixture(scope="session")
-def use_encoder() -> object:
+def use_encoder(_models_load_once: None) -> object:
     """The multilingual numpy encoder (real weights, loaded once per session)."""
-    from monitor.embed import make_encoder
+    from monitor.embed import encoder
 
-    return make_encoder("use-multilingual")
+    return encoder.make_encoder("use-multilingual")
+
+
+# -- the bundled sample, embedded once per run ---------------------------------------------------
+
+@pytest.fixture(scope="session")
+def demo_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`monitor demo`'s folder (report.html, report.md, monitor.toml, monitor.db, and its
+    terminal output in demo-output.txt), built once per run. Read it; never write into it:
+    copy it (`demo_store`)."""
+    return built_once(tmp_path_factory, "demo", build_demo)
+
+
+@pytest.fixture(scope="session")
+def marked_folder(tmp_path_factory: pytest.TempPathFactory, demo_folder: Path,
+                  use_encoder: object) -> Path:
+    """The demo's store plus the marked-up posts (tests/harness/sample.py), built once."""
+    return built_once(tmp_path_factory, "marked",
+                      lambda folder: build_marked(folder, demo_folder, use_encoder))
+
+
+@pytest.fixture
+def demo_store(tmp_path: Path, demo_folder: Path) -> SampleStore:
+    """This test's copy of the demo's store and configuration (French, model "auto")."""
+    return copy_store(demo_folder, tmp_path / "demo")
+
+
+@pytest.fixture
+def marked_store(tmp_path: Path, marked_folder: Path) -> SampleStore:
+    """This test's copy of the marked sample store (English, the multilingual encoder)."""
+    return copy_store(marked_folder, tmp_path / "sample")
+
+
+# -- browsers and emulators ----------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def chromium(tmp_path_factory: pytest.TempPathFactory, artifacts: Path) -> Iterator[Any]:
+    """One headless Chromium for the run (per worker), driven over the DevTools protocol."""
+    from tests.harness.chromium import CHROMIUM, HAVE_CHROMIUM, Chromium
+
+    if not HAVE_CHROMIUM:
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    browser = Chromium(profile, artifacts)
+    try:
+        yield browser
+    finally:
+        browser.close()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def emu(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The X API v2 emulator on loopback, with the monitor's environment pointed at it."""
+    from tests.harness.x import TOKEN
+    from tests.x_emulator import XEmulator
+
+    with XEmulator(token=TOKEN) as emulator:
+        monkeypatch.setenv("X_BEARER_TOKEN", TOKEN)
+        monkeypatch.setenv("MONITOR_X_API_BASE_URL", emulator.base_url)
+        monkeypatch.delenv("MONITOR_DATABASE_URL", raising=False)
+        yield emulator

@@ -83,30 +83,47 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under `pytest -n N --dist loadgroup`, what is costly to start runs on one worker, so it
-    starts once per run, not once per worker: the tests that load the torch model (6 s), the
-    modules that drive Chromium (one browser), and each module with a module-scoped fixture
-    (a dashboard, a report, an evaluation) stays whole."""
-    def uses(item: pytest.Item, name: str) -> bool:
-        return name in getattr(item, "fixturenames", ())
+# Modules that share one worker under `make test` (pytest-xdist, --dist loadscope): what is
+# costly to start then starts once per run, not once per worker. A module missing here still
+# runs right, only paying the start on another worker too.
+SHARED_WORKER = {
+    "tests/test_report_browser.py": "chromium",  # one headless Chromium (session fixture)
+    "tests/test_dashboard.py": "chromium",
+    "tests/test_french_pages.py": "chromium",
+    "tests/test_store_and_embed.py": "torch",  # the torch model (minilm: 6 s to load)
+    "tests/test_x_collector.py": "torch",
+}
 
-    def module_scoped(item: pytest.Item) -> bool:
-        info = getattr(item, "_fixtureinfo", None)
-        return info is not None and any(d.scope == "module" for defs in
-                                        info.name2fixturedefs.values() for d in defs)
 
-    browser_modules = {item.module for item in items if uses(item, "chromium")}
-    whole_modules = {item.module for item in items if module_scoped(item)}
-    for item in items:
-        module = getattr(item, "module", None)
-        if uses(item, "minilm"):
-            item.add_marker(pytest.mark.xdist_group("minilm"))
-        elif module in browser_modules:
-            item.add_marker(pytest.mark.xdist_group("chromium"))
-        elif module in whole_modules:
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+# The longest units first (as measured), so the workers end together: the first builds the
+# sample while the second starts on work that needs none of it.
+LONGEST_FIRST = ("chromium", "torch", "tests/test_cli.py", "tests/test_import_boundary.py",
+                 "tests/test_realistic_timeline.py", "tests/test_x_limits.py",
+                 "tests/test_service.py", "tests/test_digest_email.py")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """--dist loadscope (whole modules, so module fixtures are built once), with the modules
+    of SHARED_WORKER merged into one unit each, handed out LONGEST_FIRST. (xdist's loadgroup
+    would group with marks, but its marks do not reach the scheduler under pytest 9.)"""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedWorkerScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return SHARED_WORKER.get(module, module)
+
+        def _assign_work_unit(self, node: Any) -> None:
+            for scope in LONGEST_FIRST:  # then the others, in collection order
+                if scope in self.workqueue:
+                    self.workqueue.move_to_end(scope, last=False)
+                    break
+            super()._assign_work_unit(node)
+
+    return SharedWorkerScheduling(config, log)
 
 
 # -- stores --------------------------------------------------------------------------------------
@@ -115,27 +132,81 @@ def _backends() -> list[str]:
     return ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
 
 
-@pytest.fixture(params=_backends())
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database: a SQLite file, and a new PostgreSQL database in CI (its own
-    name per test, so parallel workers never share one)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'monitor.db'}"
-        return
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
+@pytest.fixture(scope="session")
+def _pg_admin() -> Iterator[Any]:
+    """One administrative engine on the PostgreSQL server for the worker."""
+    from sqlalchemy import create_engine
 
     assert PG_URL is not None
-    name = f"monitor_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    yield admin
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def _templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """Databases already brought to the current schema by `Store.open` (what the first open of
+    an empty database does), copied for each test instead of migrated again: a SQLite file,
+    and a PostgreSQL template database when there is a server."""
+    from monitor.store import Store
+
+    folder = tmp_path_factory.mktemp("db-templates")
+    Store.open(f"sqlite:///{folder / 'migrated.db'}").close()
+    made = {"sqlite": str(folder / "migrated.db")}
+    admin = None
+    if PG_URL:
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.engine import make_url
+
+        name = f"monitor_template_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        Store.open(make_url(PG_URL).set(database=name).render_as_string(
+            hide_password=False)).close()
+        made["postgresql"] = name
+    yield made
+    if admin is not None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{made["postgresql"]}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _database(request: pytest.FixtureRequest, tmp_path: Path,
+              template: str | None) -> Iterator[str]:
+    if request.param == "sqlite":
+        if template is not None:
+            shutil.copyfile(template, tmp_path / "monitor.db")
+        yield f"sqlite:///{tmp_path / 'monitor.db'}"
+        return
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    admin = request.getfixturevalue("_pg_admin")
+    name = f"monitor_test_{uuid.uuid4().hex[:12]}"
+    copy = f' TEMPLATE "{template}"' if template else ""
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
     try:
         yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+
+
+@pytest.fixture(params=_backends())
+def db_url(request: pytest.FixtureRequest, tmp_path: Path,
+           _templates: dict[str, str]) -> Iterator[str]:
+    """A fresh database with the current schema and no data: a SQLite file, and a new
+    PostgreSQL database in CI (its own name per test, so parallel workers never share one).
+    Copied from a migrated template, as migrating each one again costs more than the test."""
+    yield from _database(request, tmp_path, _templates[request.param])
+
+
+@pytest.fixture(params=_backends())
+def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database (no schema yet): for the tests of the migrations themselves."""
+    yield from _database(request, tmp_path, None)
 
 
 @pytest.fixture

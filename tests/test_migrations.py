@@ -15,8 +15,13 @@ from monitor.store.schema import Base
 from tests.harness.cli import run_cli
 
 
-def test_migrations_match_the_models(db_url: str) -> None:
-    store = Store.open(db_url)
+def test_migrations_match_the_models(empty_db_url: str) -> None:
+    from sqlalchemy import create_engine
+
+    before = create_engine(empty_db_url)
+    assert current_revision(before) is None  # nothing there yet: the migrations build it all
+    before.dispose()
+    store = Store.open(empty_db_url)
     try:
         assert current_revision(store.engine) == head_revision()
         with store.engine.connect() as conn:
@@ -24,7 +29,7 @@ def test_migrations_match_the_models(db_url: str) -> None:
             diff = compare_metadata(context, Base.metadata)
         assert diff == []
         # Opening again is a no-op, not a second migration.
-        Store.open(db_url).close()
+        Store.open(empty_db_url).close()
         assert current_revision(store.engine) == head_revision()
     finally:
         store.close()

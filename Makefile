@@ -19,8 +19,10 @@ $(STAMP): $(BIN)/python pyproject.toml
 demo: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/monitor demo --output monitor-demo
 
+# On every core: each test has its own ports, folders and PostgreSQL database; a module runs
+# on one worker, and the modules that share a costly start (tests/conftest.py) share one.
 test: $(STAMP)
-	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -n auto --dist loadscope --no-loadscope-reorder
 
 lint: $(STAMP)
 	$(BIN)/ruff check monitor tests scripts

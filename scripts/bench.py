@@ -13,8 +13,9 @@ prints as one JSON object on its last line:
 - incremental_s, incremental_vs_full: a daily run (one new day of posts: import + embed +
   analyse) and its ratio to a full recompute (the backfill: what a naive daily job would redo);
 - reembedded_on_noop: posts embedded by a run with no new posts (must be 0);
-- report_s: `monitor report --format html` for the pair over the whole year, as a real process;
 - help_s: `monitor --help` as a real process (best of 3);
+- F, status_vs_F, report_year_s (also as report_s), report_year_vs_F,
+  check_cold_vs_encoder_cold[model] per model, check_warm_s: see scripts/bench_commands.py;
 - pairs_1000_analyse_s (or pairs_<N>_analyse_s): first analysis of N pairs (two weeks of posts
   each, cached vectors) in one store; pairs_1000_analyse_vs_encode: that time for 1,000 pairs
   divided by the time to encode 1,000 posts in the same run (goal: at most 6);
@@ -248,10 +249,12 @@ def main(argv: list[str] | None = None) -> int:
     out["reanalysed_on_noop"] = noop.analysed
 
     monitor = [sys.executable, "-m", "monitor"]
-    out["report_s"] = round(timed_process(
-        [*monitor, "--config", str(cfg_path), "report", "--since", START.date().isoformat(),
-         "--format", "html", "-o", str(work / "report.html")]), 2)
     out["help_s"] = round(min(timed_process([*monitor, "--help"]) for _ in range(3)), 3)
+    # F, status, the year's report, cold and warm checks: ratios measured in this same run.
+    from bench_commands import command_figures
+
+    out.update(command_figures(work, cfg_path))
+    out["report_s"] = out.get("report_year_s")
 
     peak.reset()
     analyse_s, digest_s = many_pairs(args.pairs, encoder, work)

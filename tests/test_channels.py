@@ -14,7 +14,7 @@ from pydantic import SecretStr
 
 from monitor.errors import DeliveryError
 from monitor.notify.webhook import WebhookSender, webhook_payload
-from tests.receivers import CERT, ConnectProxy, Receiver
+from tests.harness.receivers import CERT, ConnectProxy, Receiver
 
 T0 = datetime(2026, 11, 11, 19, 5, tzinfo=UTC)
 BODY = ("⚠ 1 publication sensible : politique — @claire_ml : « LFI et LR votent n'importe "
@@ -103,7 +103,7 @@ def test_alert_reaches_every_channel_and_no_secret_is_stored(
     from monitor.config import load_secrets, parse_config
     from monitor.notify.outbox import chat_channels, deliver_pending, transports_for
     from monitor.store import Store
-    from tests.test_risk_and_state import seed_day
+    from tests.harness.seeds import seed_day
 
     caplog.set_level(logging.DEBUG)
     with Receiver() as hook, Receiver(tls=True) as teams, Receiver(tls=True) as slack, \

@@ -1,37 +1,22 @@
-"""The CLI end to end, as real processes: demo, status, report, check, errors and exit codes."""
+"""The CLI end to end: demo, status, report, check, errors and exit codes. Commands run in
+process (tests/harness/cli.py); `--help` runs as a real process, as its import time is checked."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
-        timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    full_env = {**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}
-    full_env.pop("MONITOR_CONFIG", None)
-    return subprocess.run([sys.executable, "-m", "monitor", *args], cwd=cwd or ROOT,
-                          env=full_env, capture_output=True, text=True, timeout=timeout)
-
-
-@pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("demo") / "monitor-demo"
-    result = run("demo", "--output", str(out))
-    assert result.returncode == 0, result.stderr
-    assert f"Report: {out / 'report.html'}" in result.stdout
-    assert "--config" in result.stdout  # tells what to try next
-    return out
+from tests.harness import ROOT
+from tests.harness.cli import run_cli as run
+from tests.harness.sample import SampleStore
 
 
 def test_help_does_not_import_torch() -> None:
@@ -55,8 +40,11 @@ def test_every_command_has_help_and_is_documented() -> None:
         assert f"monitor {name}" in readme, f"`monitor {name}` is not in the README"
 
 
-def test_demo_report_lists_flagged_pairs(demo_dir: Path) -> None:
-    html = (demo_dir / "report.html").read_text(encoding="utf-8")
+def test_demo_report_lists_flagged_pairs(demo_folder: Path) -> None:
+    said = (demo_folder / "demo-output.txt").read_text(encoding="utf-8")
+    assert f"Report: {demo_folder / 'report.html'}" in said
+    assert "--config" in said  # tells what to try next
+    html = (demo_folder / "report.html").read_text(encoding="utf-8")
     assert 'id="flagged"' in html
     rows = re.findall(r'<span class="chip fam-redundancy c-(echo|overlap)">', html)
     assert len(rows) >= 20
@@ -65,19 +53,22 @@ def test_demo_report_lists_flagged_pairs(demo_dir: Path) -> None:
     assert "paraphrase d’une publication de @MaisonLumiere" in html
     assert "retweet d’une publication de @MaisonLumiereFR" in html
     assert "<script" not in html  # self-contained and script-free
-    md = (demo_dir / "report.md").read_text(encoding="utf-8")
+    md = (demo_folder / "report.md").read_text(encoding="utf-8")
     assert "| Semaine du |" in md and "<script>" not in md
 
 
-def test_demo_twice_is_idempotent(demo_dir: Path) -> None:
-    result = run("demo", "--output", str(demo_dir))
-    assert result.returncode == 0, result.stderr
+def test_demo_twice_is_idempotent(demo_folder: Path, tmp_path: Path) -> None:
+    again = tmp_path / "monitor-demo"
+    shutil.copytree(demo_folder, again)
+    result = run("demo", "--output", str(again))
+    assert result.exit_code == 0, result.stderr
     assert "0 new posts, 341 already there" in result.stdout
+    assert "Embedded 0 posts" in result.stdout  # the vectors are cached
 
 
-def test_status_json(demo_dir: Path) -> None:
-    result = run("--config", str(demo_dir / "monitor.toml"), "status", "--json")
-    assert result.returncode == 0, result.stderr
+def test_status_json(demo_store: SampleStore) -> None:
+    result = run("--config", str(demo_store.config), "status", "--json")
+    assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
     by_name = {a["username"]: a for a in data["accounts"]}
     assert set(by_name) == {"claire_ml", "MaisonLumiere", "MaisonLumiereFR"}
@@ -86,11 +77,11 @@ def test_status_json(demo_dir: Path) -> None:
 
 
 @pytest.mark.parametrize("fmt", ["md", "json", "csv", "html"])
-def test_report_formats(demo_dir: Path, tmp_path: Path, fmt: str) -> None:
+def test_report_formats(demo_store: SampleStore, tmp_path: Path, fmt: str) -> None:
     out = tmp_path / f"r.{fmt}"
-    result = run("--config", str(demo_dir / "monitor.toml"), "report", "--since", "2026-09-01",
+    result = run("--config", str(demo_store.config), "report", "--since", "2026-09-01",
                  "--until", "2026-11-16", "--format", fmt, "-o", str(out))
-    assert result.returncode == 0, result.stderr
+    assert result.exit_code == 0, result.stderr
     text = out.read_text(encoding="utf-8")
     if fmt == "json":
         data = json.loads(text)
@@ -109,20 +100,20 @@ def test_report_formats(demo_dir: Path, tmp_path: Path, fmt: str) -> None:
         assert "<svg" in text and "http://" not in text.split("<body>")[0]
 
 
-def test_check_a_draft(demo_dir: Path) -> None:
-    cfg = str(demo_dir / "monitor.toml")
+def test_check_a_draft(demo_store: SampleStore) -> None:
+    cfg = str(demo_store.config)
     # Pretend it is the day after the launch post, so the launch is in the lag window.
     result = run("--config", cfg, "check", "--json", "--pair", "maison-lumiere",
                  "--at", "2026-09-29T12:00:00Z",
                  "Fière de vous présenter Lanterne Nomade, notre première lampe d'extérieur "
                  "rechargeable, en laiton recyclé, 40 h d'autonomie.")
-    assert result.returncode == 0, result.stderr
+    assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["class"] == "overlap"
     assert "Lanterne Nomade" in data["closest"][0]["text"]
     plain = run("--config", cfg, "check", "--at", "2026-09-29",
                 "Ce week-end, randonnée dans les Écrins.")
-    assert plain.returncode == 0
+    assert plain.exit_code == 0
     assert plain.stdout.split(":")[0] in ("COMPLEMENTARY", "OFF-LINE")
     assert "Closest corporate posts" in plain.stdout
 
@@ -132,14 +123,14 @@ def test_bad_config_names_the_key(tmp_path: Path) -> None:
     cfg.write_text('[[pairs]]\nname = "p"\nexecutive = ["not a name!"]\ncorporate = []\n'
                    '[model]\nnmae = "x"\n', encoding="utf-8")
     result = run("--config", str(cfg), "status")
-    assert result.returncode == 2
+    assert result.exit_code == 2
     assert "pairs[0] (p).executive" in result.stderr and "model.nmae" in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_missing_config_is_usage_error(tmp_path: Path) -> None:
-    result = run("status", cwd=tmp_path)
-    assert result.returncode == 2
+    result = run("status", cwd=tmp_path)  # no monitor.toml there
+    assert result.exit_code == 2
     assert "no configuration found" in result.stderr
 
 
@@ -153,24 +144,24 @@ def test_malformed_jsonl_exits_1_and_changes_nothing(tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text(good.read_text() + '{"id": "2", "account": "a", "created_at": "2026-10-01T08:'
                    '00:00Z", "text": "broken"\n', encoding="utf-8")
-    assert run("--config", str(cfg), "ingest", "--from-jsonl", str(good)).returncode == 0
+    assert run("--config", str(cfg), "ingest", "--from-jsonl", str(good)).exit_code == 0
     result = run("--config", str(cfg), "ingest", "--from-jsonl", str(bad))
-    assert result.returncode == 1
+    assert result.exit_code == 1
     assert f"{bad}: line 2" in result.stderr and "Traceback" not in result.stderr
     status = json.loads(run("--config", str(cfg), "status", "--json").stdout)
     assert [a["posts"] for a in status["accounts"] if a["username"] == "a"] == [1]
 
 
 def test_archive_import_via_cli(tmp_path: Path) -> None:
-    from tests.test_importers import make_archive
+    from tests.harness.archive import make_archive
 
     cfg = tmp_path / "monitor.toml"
     cfg.write_text('[database]\nurl = "sqlite:///m.db"\n', encoding="utf-8")
     archive = make_archive(tmp_path)
     first = run("--config", str(cfg), "ingest", "--from-archive", str(archive))
     second = run("--config", str(cfg), "ingest", "--from-archive", str(archive))
-    assert first.returncode == 0 and "6 new" in first.stdout
-    assert second.returncode == 0 and "0 new, 0 updated, 6 unchanged" in second.stdout
+    assert first.exit_code == 0 and "6 new" in first.stdout
+    assert second.exit_code == 0 and "0 new, 0 updated, 6 unchanged" in second.stdout
     assert (tmp_path / "m.db").exists()  # relative to the config file's folder
 
 
@@ -185,14 +176,14 @@ def test_hostile_post_text_is_escaped_everywhere(tmp_path: Path) -> None:
     cfg = tmp_path / "monitor.toml"
     cfg.write_text('[model]\nname = "use-multilingual"\n[[pairs]]\nname = "p"\n'
                    'executive = ["ceo"]\ncorporate = ["brand"]\n', encoding="utf-8")
-    assert run("--config", str(cfg), "ingest", "--from-jsonl", str(posts)).returncode == 0
-    assert run("--config", str(cfg), "analyse").returncode == 0
+    assert run("--config", str(cfg), "ingest", "--from-jsonl", str(posts)).exit_code == 0
+    assert run("--config", str(cfg), "analyse").exit_code == 0
     outputs = {}
     for fmt in ("html", "md"):
         out = tmp_path / f"r.{fmt}"
         result = run("--config", str(cfg), "report", "--since", "2026-09-01", "--format", fmt,
                      "-o", str(out))
-        assert result.returncode == 0, result.stderr
+        assert result.exit_code == 0, result.stderr
         outputs[fmt] = out.read_text(encoding="utf-8")
     html, md = outputs["html"], outputs["md"]
     assert "overlap" in html  # the hostile post is flagged, so its text is in the report
@@ -214,7 +205,7 @@ def test_service_settings_are_validated_on_load(tmp_path: Path, toml: str, expec
     cfg = tmp_path / "monitor.toml"
     cfg.write_text(toml, encoding="utf-8")
     result = run("--config", str(cfg), "status")
-    assert result.returncode == 2
+    assert result.exit_code == 2
     assert expected in result.stderr and "Traceback" not in result.stderr
 
 

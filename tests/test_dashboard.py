@@ -6,101 +6,54 @@ token is tested on a real `monitor serve --host 0.0.0.0` process, reached throug
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlencode
 
 import pytest
 
-from tests.test_report_browser import (
-    CHROMIUM,
-    HOSTILE,
+from tests.harness.chromium import (
     Chromium,
-    SampleStore,
     assert_hostile_text_is_inert,
     chart_shapes,
-    chromium,  # noqa: F401 (a fixture)
     only_local,
-    sample_store,
 )
+from tests.harness.cli import run_cli
+from tests.harness.net import free_port, request, serving
+from tests.harness.sample import HOSTILE, SampleStore, copy_store, record_alerts
 
-ROOT = Path(__file__).resolve().parent.parent
 PAIR = "maison-lumiere"
 PERIOD = "since=2026-08-01&until=2026-12-01"
 TOKEN = "test-dashboard-token-4f9c2b7e1a"
-
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM}")
-
-
-@dataclass(frozen=True)
-class Response:
-    status: int
-    headers: dict[str, str]
-    body: str
-
-
-def request(port: int, path: str, *, method: str = "GET", headers: dict[str, str] | None = None,
-            form: dict[str, str] | None = None) -> Response:
-    """One HTTP request to 127.0.0.1:port (never following redirects)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    body = urlencode(form).encode() if form is not None else None
-    all_headers = {**({"Content-Type": "application/x-www-form-urlencoded"} if body else {}),
-                   **(headers or {})}
-    try:
-        conn.request(method, path, body=body, headers=all_headers)
-        reply = conn.getresponse()
-        return Response(reply.status, {k.lower(): v for k, v in reply.getheaders()},
-                        reply.read().decode("utf-8"))
-    finally:
-        conn.close()
 
 
 # -- a dashboard in a thread ---------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> SampleStore:
-    return sample_store(tmp_path_factory)
+def sample(tmp_path_factory: pytest.TempPathFactory, marked_folder: Path) -> SampleStore:
+    """The module's copy of the marked sample, with two firing episodes in its alert history."""
+    copy = copy_store(marked_folder, tmp_path_factory.mktemp("dashboard"))
+    record_alerts(copy.config)
+    return copy
 
 
 @pytest.fixture(scope="module")
-def dashboard(sample: SampleStore) -> Iterator[int]:
+def dashboard(sample: SampleStore, use_encoder: object) -> Iterator[int]:
     """The dashboard of the sample store on 127.0.0.1 (loopback: no token); yields its port."""
-    import uvicorn
-
     from monitor.config import load_config
     from monitor.store import Store
-    from monitor.web.app import Dashboard, bind, create_app
+    from monitor.web.app import Dashboard, create_app
 
     cfg = load_config(sample.config)
-    sock = bind("127.0.0.1", 0)
     with Store.open(cfg.database_url()) as store:
-        app = create_app(Dashboard(cfg, store, encoder_factory=lambda: sample.encoder))
-        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while not server.started:
-            assert time.monotonic() < deadline and thread.is_alive(), "dashboard did not start"
-            time.sleep(0.02)
-        try:
-            yield sock.getsockname()[1]
-        finally:
-            server.should_exit = True
-            thread.join(timeout=10)
-
-
-def sample_config() -> Path:
-    return sample_store.__globals__["_SAMPLE_CACHE"]["sample"].config  # type: ignore[no-any-return]
+        app = create_app(Dashboard(cfg, store, encoder_factory=lambda: use_encoder))
+        with serving(app) as port:
+            yield port
 
 
 def stored_count(config: Path, post_class: str) -> int:
@@ -123,7 +76,7 @@ def open_clean(browser: Chromium, url: str, screenshot: str) -> None:
     browser.screenshot(screenshot)
 
 
-def test_pair_page_shows_the_report_alerts_and_check(chromium: Chromium,  # noqa: F811
+def test_pair_page_shows_the_report_alerts_and_check(chromium: Chromium,
                                                     dashboard: int) -> None:
     base = f"http://127.0.0.1:{dashboard}"
     open_clean(chromium, f"{base}/pairs/{PAIR}?{PERIOD}", "dashboard-pair.png")
@@ -142,7 +95,8 @@ def test_pair_page_shows_the_report_alerts_and_check(chromium: Chromium,  # noqa
     assert chromium.eval("document.querySelector('form#check').method") == "post"
 
 
-def test_other_pages_load_clean(chromium: Chromium, dashboard: int) -> None:  # noqa: F811
+def test_other_pages_load_clean(chromium: Chromium, dashboard: int,
+                                sample: SampleStore) -> None:
     base = f"http://127.0.0.1:{dashboard}"
     open_clean(chromium, f"{base}/?since=2026-08-01", "dashboard-index.png")
     assert PAIR in chromium.eval("document.getElementById('pairs').textContent")
@@ -150,7 +104,7 @@ def test_other_pages_load_clean(chromium: Chromium, dashboard: int) -> None:  # 
                "dashboard-flagged.png")
     assert_hostile_text_is_inert(chromium)
     rows = chromium.eval("document.querySelectorAll('#flagged-posts tr').length")
-    assert rows == 1 + stored_count(sample_config(), "overlap")  # the header, every overlap
+    assert rows == 1 + stored_count(sample.config, "overlap")  # the header, every overlap
     assert HOSTILE[:20] in chromium.eval("document.getElementById('flagged-posts').textContent")
     open_clean(chromium, f"{base}/pairs/{PAIR}/check", "dashboard-check.png")
     open_clean(chromium, f"{base}/login", "dashboard-login.png")
@@ -158,7 +112,7 @@ def test_other_pages_load_clean(chromium: Chromium, dashboard: int) -> None:  # 
     assert "no pair named 'no-such-pair'" in chromium.eval("document.body.textContent")
 
 
-def test_check_a_hostile_draft_in_the_browser(chromium: Chromium,  # noqa: F811
+def test_check_a_hostile_draft_in_the_browser(chromium: Chromium,
                                               dashboard: int) -> None:
     chromium.open(f"http://127.0.0.1:{dashboard}/pairs/{PAIR}/check")
     chromium.submit("form#check", {"text": HOSTILE, "at": "2026-09-29T12:00"})
@@ -200,12 +154,6 @@ def test_headers_forms_and_downloads(dashboard: int) -> None:
 
 # -- the token, on a real process ------------------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _env(**extra: str) -> dict[str, str]:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", **extra}
     for name in ("MONITOR_CONFIG", "MONITOR_DASHBOARD_TOKEN"):
@@ -215,17 +163,15 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 def test_refuses_a_public_address_without_token(sample: SampleStore) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "monitor", "--config", str(sample.config), "serve", "--host",
-         "0.0.0.0", "--port", str(_free_port())], env=_env(), capture_output=True, text=True,
-        timeout=60)
-    assert result.returncode == 2, result.stderr
+    result = run_cli("--config", str(sample.config), "serve", "--host", "0.0.0.0", "--port",
+                     str(free_port()), env={"MONITOR_DASHBOARD_TOKEN": None})
+    assert result.exit_code == 2, result.stderr
     assert "MONITOR_DASHBOARD_TOKEN" in result.stderr and "127.0.0.1" in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_public_address_requires_the_token(sample: SampleStore, tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     out, log = tmp_path / "serve.out", tmp_path / "serve.log"  # uvicorn logs to both
     with out.open("w") as stdout, log.open("w") as stderr:
         proc = subprocess.Popen(

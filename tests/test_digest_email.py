@@ -5,139 +5,28 @@ from __future__ import annotations
 
 import email
 import email.policy
-import json
 import re
 import shutil
-import socket
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from monitor.cli import cli
+from tests.harness.cli import with_config as monitor
+from tests.harness.net import free_port
+from tests.harness.sample import XSS_DAY
+from tests.harness.sample import digest_config as write_config
+from tests.harness.smtp import SmtpSink
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "monitor" / "sample" / "maison_lumiere.jsonl"
 PASSWORD = "s3cret-Pa55word-for-smtp"
-XSS_DAY = "2026-11-08"
-# A Sunday of the sample with one harmless executive post, plus a corporate post and two
-# executive retweets of it carrying markup: they must reach the digest, escaped.
-EXTRA = [
-    {"id": "2119400000000000001", "account": "MaisonLumiere", "created_at": "2026-11-08T08:00:00Z",
-     "text": "Our Lyon workshop opens its doors this Saturday: bring a lamp, we repair it."},
-    {"id": "2119400000000000002", "account": "claire_ml", "created_at": "2026-11-08T09:00:00Z",
-     "kind": "retweet", "referenced_id": "2119400000000000001",
-     "referenced_account": "MaisonLumiere",
-     "text": "RT @MaisonLumiere: <script>alert('x')</script> Our Lyon workshop opens its doors"},
-    {"id": "2119400000000000003", "account": "claire_ml", "created_at": "2026-11-08T10:00:00Z",
-     "kind": "retweet", "referenced_id": "2119400000000000001",
-     "referenced_account": "MaisonLumiere",
-     "text": "RT @MaisonLumiere: <img src=x onerror=alert(1)> bring a lamp, we repair it"},
-]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class SmtpSink:
-    """A real SMTP server (aiosmtpd) on loopback that keeps what it receives."""
-
-    def __init__(self, port: int, *, password: str | None = None) -> None:
-        from aiosmtpd.controller import Controller
-        from aiosmtpd.smtp import AuthResult
-
-        self.port = port
-        self.messages: list[EmailMessage] = []
-        self.envelopes: list[tuple[str, list[str]]] = []
-        self.logins: list[tuple[bytes, bytes]] = []
-
-        def authenticate(server: Any, session: Any, envelope: Any, mechanism: str,
-                         data: Any) -> AuthResult:
-            self.logins.append((data.login, data.password))
-            # handled=False: aiosmtpd then answers a refusal with 535 itself.
-            return AuthResult(success=password is not None
-                              and data.password == password.encode(), handled=False)
-
-        kwargs: dict[str, Any] = {}
-        if password is not None:
-            # AUTH over plain text is fine on loopback; the client logs in when offered.
-            kwargs = {"authenticator": authenticate, "auth_require_tls": False}
-        self.controller = Controller(self, hostname="127.0.0.1", port=port, **kwargs)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
-        self.messages.append(email.message_from_bytes(
-            envelope.original_content, policy=email.policy.default))
-        return "250 Message accepted"
-
-    def __enter__(self) -> SmtpSink:
-        self.controller.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.controller.stop()
-
-
-def write_config(path: Path, db: Path, port: int, *, language: str = "en",
-                 **email_opts: object) -> Path:
-    email_lines = "".join(f"{k} = {json.dumps(v)}\n" for k, v in email_opts.items())
-    path.write_text(f"""
-[ui]
-language = "{language}"
-[database]
-url = "sqlite:///{db}"
-[model]
-name = "use-multilingual"
-[email]
-smtp_host = "127.0.0.1"
-smtp_port = {port}
-security = "none"
-sender = "monitor@example.com"
-recipients = ["comms@example.com", "ceo-office@example.com"]
-timeout_s = 5
-{email_lines}
-[[pairs]]
-name = "maison-lumiere"
-executive = ["claire_ml"]
-corporate = ["MaisonLumiere", "MaisonLumiereFR"]
-""", encoding="utf-8")
-    return path
-
-
-@pytest.fixture(scope="module")
-def analysed_db(tmp_path_factory: pytest.TempPathFactory, use_encoder: Any) -> Path:
-    """The sample plus the markup posts, imported and analysed once for the module."""
-    from monitor import pipeline
-    from monitor.config import load_config
-    from monitor.store import Store
-
-    folder = tmp_path_factory.mktemp("digest")
-    db = folder / "m.db"
-    cfg = load_config(write_config(folder / "monitor.toml", db, 25))
-    extra = folder / "extra.jsonl"
-    extra.write_text("".join(json.dumps(x) + "\n" for x in EXTRA), encoding="utf-8")
-    with Store.open(cfg.database_url()) as store:
-        pipeline.import_jsonl(store, SAMPLE)
-        pipeline.import_jsonl(store, extra)
-        pipeline.analyse_pair(store, cfg, cfg.pairs[0], use_encoder)
-    return db
 
 
 @pytest.fixture
-def workdir(tmp_path: Path, analysed_db: Path) -> Path:
-    shutil.copy(analysed_db, tmp_path / "m.db")
+def workdir(tmp_path: Path, marked_folder: Path) -> Path:
+    """This test's copy (m.db) of the sample analysed once per run, with its markup posts."""
+    shutil.copyfile(marked_folder / "monitor.db", tmp_path / "m.db")
     return tmp_path
-
-
-def monitor(config: Path, *args: str, env: dict[str, str] | None = None) -> Any:
-    return CliRunner().invoke(cli, ["--config", str(config), *args], env=env)
 
 
 def test_digest_send_delivers_one_message_with_both_parts(workdir: Path) -> None:

@@ -5,43 +5,38 @@ words, French dates in Paris time, the risk first; screenshots in the test artef
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.test_cli import run
-from tests.test_report_browser import (
-    CHROMIUM,
+from tests.harness.chromium import (
     Chromium,
-    SampleStore,
     assert_hostile_text_is_inert,
     chart_shapes,
-    chromium,  # noqa: F401 (a fixture)
     only_local,
-    sample_store,
 )
+from tests.harness.cli import run_cli as run
+from tests.harness.net import serving
+from tests.harness.sample import SampleStore, copy_store, record_alerts
 
 PAIR = "maison-lumiere"
 NBSP = "\u00a0"
 RISK = "LFI qui veut taxer les PME"  # the post of 2026-11-11 18:00:01 UTC
 RISK_ID = "2120577299751477249"
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM}")
-
 
 @pytest.fixture(scope="module")
-def sample_fr(tmp_path_factory: pytest.TempPathFactory) -> SampleStore:
-    """The shared sample store, read through a French configuration (same database)."""
-    sample = sample_store(tmp_path_factory)
-    config = sample.folder / "monitor-fr.toml"
-    config.write_text(sample.config.read_text(encoding="utf-8").replace(
-        'language = "en"', 'language = "fr"\nbase_url = "http://127.0.0.1:9"'),
-        encoding="utf-8")
-    return SampleStore(sample.folder, config, sample.encoder)
+def sample_fr(tmp_path_factory: pytest.TempPathFactory, marked_folder: Path) -> SampleStore:
+    """The module's copy of the marked sample (with its alert history), read through a French
+    configuration."""
+    folder = tmp_path_factory.mktemp("sample-fr")
+    english = (marked_folder / "monitor.toml").read_text(encoding="utf-8")
+    copy = copy_store(marked_folder, folder, config=english.replace(
+        'language = "en"', 'language = "fr"\nbase_url = "http://127.0.0.1:9"'))
+    record_alerts(copy.config)
+    return copy
 
 
 def _text(browser: Chromium, selector: str) -> str:
@@ -49,11 +44,11 @@ def _text(browser: Chromium, selector: str) -> str:
                             "{textContent: ''}).textContent"))
 
 
-def test_french_report(chromium: Chromium, sample_fr: SampleStore) -> None:  # noqa: F811
+def test_french_report(chromium: Chromium, sample_fr: SampleStore) -> None:
     out = sample_fr.folder / "report-fr.html"
     result = run("--config", str(sample_fr.config), "report", "--since", "2026-08-01",
                  "--until", "2026-12-01", "-o", str(out))
-    assert result.returncode == 0, result.stderr
+    assert result.exit_code == 0, result.stderr
     chromium.open(out.as_uri())
     assert only_local(chromium.requests()) == [] and chromium.console_errors() == []
     assert chromium.eval("document.documentElement.lang") == "fr"
@@ -75,13 +70,13 @@ def test_french_report(chromium: Chromium, sample_fr: SampleStore) -> None:  # n
     chromium.screenshot("report-fr.png")
 
 
-def test_french_digest(chromium: Chromium, sample_fr: SampleStore,  # noqa: F811
+def test_french_digest(chromium: Chromium, sample_fr: SampleStore,
                        artifacts: Path) -> None:
     html, text = sample_fr.folder / "digest-fr.html", sample_fr.folder / "digest-fr.txt"
     for out in (html, text):
         result = run("--config", str(sample_fr.config), "digest", "--date", "2026-11-11",
                      "-o", str(out))
-        assert result.returncode == 0, result.stderr
+        assert result.exit_code == 0, result.stderr
     (artifacts / "digest-fr.txt").write_text(text.read_text(encoding="utf-8"), encoding="utf-8")
     chromium.open(html.as_uri())
     assert only_local(chromium.requests()) == [] and chromium.console_errors() == []
@@ -102,37 +97,24 @@ def test_french_digest(chromium: Chromium, sample_fr: SampleStore,  # noqa: F811
 
 
 @pytest.fixture(scope="module")
-def dashboard_fr(sample_fr: SampleStore) -> Iterator[int]:
-    import uvicorn
-
+def dashboard_fr(sample_fr: SampleStore, use_encoder: object) -> Iterator[int]:
     from monitor.config import load_config
     from monitor.store import Store
-    from monitor.web.app import Dashboard, bind, create_app
+    from monitor.web.app import Dashboard, create_app
 
     cfg = load_config(sample_fr.config)
     now = datetime(2026, 11, 20, 9, tzinfo=UTC)
-    sock = bind("127.0.0.1", 0)
     with Store.open(cfg.database_url()) as store:
         if not store.silences(pair=PAIR):
-            store.add_silence(PAIR, now + timedelta(days=60), "lancement commun",
-                                    now, author="Léa Martin")
-        app = create_app(Dashboard(cfg, store, encoder_factory=lambda: sample_fr.encoder,
+            store.add_silence(PAIR, now + timedelta(days=60), "lancement commun", now,
+                              author="Léa Martin")
+        app = create_app(Dashboard(cfg, store, encoder_factory=lambda: use_encoder,
                                    clock=lambda: now))
-        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while not server.started:
-            assert time.monotonic() < deadline and thread.is_alive(), "dashboard did not start"
-            time.sleep(0.02)
-        try:
-            yield sock.getsockname()[1]
-        finally:
-            server.should_exit = True
-            thread.join(timeout=10)
+        with serving(app) as port:
+            yield port
 
 
-def test_french_dashboard_pair_page(chromium: Chromium, dashboard_fr: int) -> None:  # noqa: F811
+def test_french_dashboard_pair_page(chromium: Chromium, dashboard_fr: int) -> None:
     base = f"http://127.0.0.1:{dashboard_fr}"
     chromium.open(f"{base}/pairs/{PAIR}?since=2026-08-01&until=2026-12-01")
     assert only_local(chromium.requests()) == [] and chromium.console_errors() == []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -13,43 +12,7 @@ from monitor.ingest.archive import read_archive
 from monitor.ingest.jsonl import read_jsonl
 from monitor.models import PostKind
 from monitor.pipeline import import_archive, import_jsonl
-
-FIXTURES = Path(__file__).parent / "fixtures" / "archive"
-
-
-def _js(name: str, part: int, data: object) -> str:
-    return f"window.YTD.{name}.part{part} = " + json.dumps(data, ensure_ascii=False, indent=2)
-
-
-def make_archive(root: Path, *, zipped: bool = True, with_account: bool = True,
-                 old_format: bool = False, split: bool = False) -> Path:
-    """Build an export like X's "Download your archive" from the readable fixtures."""
-    tweets = json.loads((FIXTURES / "tweets.json").read_text(encoding="utf-8"))
-    if old_format:
-        for item in tweets:
-            item["tweet"].pop("edit_info", None)
-    files: dict[str, str] = {}
-    name = "tweet" if old_format else "tweets"
-    if split:
-        files[f"data/{name}.js"] = _js(name, 0, tweets[:3])
-        files[f"data/{name}-part1.js"] = _js(name, 1, tweets[3:])
-    else:
-        files[f"data/{name}.js"] = _js(name, 0, tweets)
-    if with_account:
-        files["data/account.js"] = _js("account", 0, json.loads(
-            (FIXTURES / "account.json").read_text(encoding="utf-8")))
-    files["Your archive.html"] = "<html></html>"
-    if zipped:
-        path = root / "twitter-2026-10-03.zip"
-        with zipfile.ZipFile(path, "w") as zf:
-            for fname, content in files.items():
-                zf.writestr(fname, content)
-        return path
-    folder = root / "archive"
-    for fname, content in files.items():
-        (folder / fname).parent.mkdir(parents=True, exist_ok=True)
-        (folder / fname).write_text(content, encoding="utf-8")
-    return folder
+from tests.harness.archive import FIXTURES, js_part, make_archive
 
 
 def test_archive_zip_reads_every_kind_of_post(tmp_path: Path) -> None:
@@ -128,7 +91,7 @@ def test_item_missing_text_names_the_item(tmp_path: Path) -> None:
     tweets_js = folder / "data" / "tweets.js"
     data = json.loads((FIXTURES / "tweets.json").read_text(encoding="utf-8"))
     del data[2]["tweet"]["full_text"]
-    tweets_js.write_text(_js("tweets", 0, data), encoding="utf-8")
+    tweets_js.write_text(js_part("tweets", 0, data), encoding="utf-8")
     with pytest.raises(ImportFormatError, match=r"item 2 \(id 1843000000000000003\)"):
         read_archive(folder)
 
@@ -146,7 +109,7 @@ def test_old_version_then_edit_keeps_one_post(tmp_path: Path, store: object) -> 
     """An archive taken before an edit, then one after: the post is stored once, latest text."""
     (tmp_path / "a").mkdir()
     old = make_archive(tmp_path / "a", zipped=False, old_format=True)
-    (old / "data" / "tweet.js").write_text(_js("tweet", 0, [
+    (old / "data" / "tweet.js").write_text(js_part("tweet", 0, [
         t for t in json.loads((FIXTURES / "tweets.json").read_text(encoding="utf-8"))
         if t["tweet"]["id_str"] != "1843000000000000007"]), encoding="utf-8")
     import_archive(store, old, None)  # type: ignore[arg-type]

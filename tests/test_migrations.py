@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from click.testing import Result
 
 from monitor.store import Store
 from monitor.store.migrate import current_revision, head_revision
 from monitor.store.schema import Base
+from tests.harness.cli import run_cli
 
-ROOT = Path(__file__).resolve().parent.parent
 
+def test_migrations_match_the_models(empty_db_url: str) -> None:
+    from sqlalchemy import create_engine
 
-def test_migrations_match_the_models(db_url: str) -> None:
-    store = Store.open(db_url)
+    before = create_engine(empty_db_url)
+    assert current_revision(before) is None  # nothing there yet: the migrations build it all
+    before.dispose()
+    store = Store.open(empty_db_url)
     try:
         assert current_revision(store.engine) == head_revision()
         with store.engine.connect() as conn:
@@ -27,7 +29,7 @@ def test_migrations_match_the_models(db_url: str) -> None:
             diff = compare_metadata(context, Base.metadata)
         assert diff == []
         # Opening again is a no-op, not a second migration.
-        Store.open(db_url).close()
+        Store.open(empty_db_url).close()
         assert current_revision(store.engine) == head_revision()
     finally:
         store.close()
@@ -47,19 +49,17 @@ def test_cli_end_to_end_on_each_backend(db_url: str, tmp_path: Path) -> None:
     cfg = tmp_path / "conf" / "monitor.toml"
     cfg.write_text('[model]\nname = "use-multilingual"\n[[pairs]]\nname = "p"\n'
                    'executive = ["ceo"]\ncorporate = ["brand"]\n', encoding="utf-8")
-    env = {**os.environ, "MONITOR_DATABASE_URL": db_url, "HF_HUB_OFFLINE": "1"}
 
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "monitor", "--config", str(cfg), *args],
-                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    def run(*args: str) -> Result:
+        return run_cli("--config", str(cfg), *args, env={"MONITOR_DATABASE_URL": db_url})
 
-    assert run("init").returncode == 0
-    assert run("ingest", "--from-jsonl", str(posts)).returncode == 0
-    assert run("ingest", "--from-jsonl", str(posts)).returncode == 0
+    assert run("init").exit_code == 0
+    assert run("ingest", "--from-jsonl", str(posts)).exit_code == 0
+    assert run("ingest", "--from-jsonl", str(posts)).exit_code == 0
     analysed = run("analyse")
-    assert analysed.returncode == 0, analysed.stderr
+    assert analysed.exit_code == 0, analysed.stderr
     report = run("report", "--since", "2026-09-01", "--format", "json")
-    assert report.returncode == 0, report.stderr
+    assert report.exit_code == 0, report.stderr
     data = json.loads(report.stdout)
     assert data["totals"]["posts"] == 2 and data["totals"]["counts"]["echo"] == 1
     status = json.loads(run("status", "--json").stdout)

@@ -6,6 +6,7 @@ really used, and a claim left by a killed `monitor digest --send` is taken over.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import sqlite3
@@ -26,16 +27,21 @@ from monitor.notify.email import build_email
 from monitor.notify.holder import Holder, this_process
 from monitor.notify.outbox import addressing_for, deliver_pending
 from monitor.store import Store
-from tests import test_digest_email as digest_tests
-from tests.test_digest_email import SmtpSink, free_port, monitor, write_config
+from tests.harness import ROOT
+from tests.harness.cli import with_config as monitor
+from tests.harness.net import free_port
+from tests.harness.sample import digest_config as write_config
+from tests.harness.smtp import SmtpSink
 
-# The digest fixtures: the sample, analysed once per module.
-analysed_db = digest_tests.analysed_db
-workdir = digest_tests.workdir
-
-ROOT = Path(__file__).resolve().parent.parent
 DAY = "2026-10-06"
 KEY = f"digest:maison-lumiere:{DAY}"
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, marked_folder: Path) -> Path:
+    """This test's copy (m.db) of the sample analysed once per run."""
+    shutil.copyfile(marked_folder / "monitor.db", tmp_path / "m.db")
+    return tmp_path
 
 
 def set_recipients(config: Path, old: str, new: str) -> None:

@@ -16,10 +16,11 @@ from click.testing import CliRunner
 
 from monitor.cli import cli
 from monitor.config import MonitorConfig, parse_config
-from monitor.models import AlertState, AlertStatus, Finding, Post, PostClass, PostKind
+from monitor.models import AlertState, AlertStatus, Finding, PostClass, PostKind
+from tests.harness.seeds import make_post as _post
+from tests.harness.seeds import seed_day
 
 DAY = date(2026, 11, 11)  # a Wednesday, local day in Paris
-RISK_TEXT = "LFI et LR votent n'importe quoi… pauvre France. 😤 <script>x()</script>"
 NBSP = "\u00a0"
 
 
@@ -40,52 +41,6 @@ def write_config(tmp_path: Path, text: str = "") -> Path:
                     'executive = ["claire_ml"]\ncorporate = ["MaisonLumiere"]\n',
                     encoding="utf-8")
     return path
-
-
-def _post(pid: str, account: str, at: datetime, text: str, **kw: Any) -> Post:
-    return Post(post_id=pid, account=account, created_at=at, text=text, **kw)
-
-
-def seed_day(store: Any, cfg: MonitorConfig, *, redundant: int = 0,
-             analysed: bool = True) -> dict[str, Post]:
-    """The day of the issue: an attack on two parties (off-limits), a marathon post, and
-    `redundant` retweets of the brand; the day before, two own posts. Findings are built
-    directly, as the new analysis will produce them."""
-    from monitor.embed import model_id_for
-
-    at = datetime(2026, 11, 11, 8, tzinfo=UTC)
-    brand = _post("900", "MaisonLumiere", at - timedelta(days=1), "Notre atelier de Lyon ouvre.")
-    posts = {
-        "risk": _post("901", "claire_ml", at + timedelta(hours=10), RISK_TEXT),
-        "run": _post("902", "claire_ml", at, "22 km au bord de la Saône ce matin."),
-        "before1": _post("903", "claire_ml", at - timedelta(days=1), "Visite à Limoges."),
-        "before2": _post("904", "claire_ml", at - timedelta(days=1, hours=2), "Merci à tous."),
-    }
-    for i in range(redundant):
-        posts[f"rt{i}"] = _post(f"91{i}", "claire_ml", at + timedelta(hours=1 + i),
-                                "RT @MaisonLumiere: Notre atelier de Lyon ouvre.",
-                                kind=PostKind.RETWEET, referenced_ids=("900",),
-                                referenced_accounts=("MaisonLumiere",))
-    store.import_posts([brand, *posts.values()], source="jsonl")
-    if not analysed:
-        return posts
-    items = []
-    for sp in store.posts(["claire_ml"]):
-        p = sp.post
-        if p.post_id == "901":
-            f = Finding(p.post_id, p.account, p.created_at, PostClass.OFF_LIMITS,
-                        "close to off-limits topic 'party politics' (similarity 0.61 ≥ 0.50)",
-                        offlimits_topic="party politics", offlimits_similarity=0.61)
-        elif p.kind is PostKind.RETWEET:
-            f = Finding(p.post_id, p.account, p.created_at, PostClass.ECHO,
-                        "retweet of a @MaisonLumiere post", nearest_id="900",
-                        similarity=0.99, subkind="retweet")
-        else:
-            f = Finding(p.post_id, p.account, p.created_at, PostClass.COMPLEMENTARY,
-                        "own voice on the brand's themes")
-        items.append((sp.pk, sp.text_hash, "k", f))
-    store.save_findings("ml", model_id_for(cfg.model.name), items)
-    return posts
 
 
 # -- risk first --------------------------------------------------------------------------------
@@ -120,7 +75,8 @@ def test_the_risk_alert_is_sent_at_once_and_once(tmp_path: Path) -> None:
     from monitor.config import load_secrets
     from monitor.notify.outbox import deliver_pending, transports_for
     from monitor.store import Store
-    from tests.test_digest_email import SmtpSink, free_port
+    from tests.harness.net import free_port
+    from tests.harness.smtp import SmtpSink
 
     port = free_port()
     cfg = config(tmp_path, email={"smtp_port": port},

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -22,16 +22,10 @@ from click.testing import CliRunner
 
 from monitor.embed import Encoders
 from monitor.errors import AlreadyRunningError, ConfigError, ModelError
+from tests.harness import SAMPLE
+from tests.harness.net import free_port
+from tests.harness.smtp import SmtpSink
 
-if TYPE_CHECKING:  # mypy maps tests/*.py to top-level modules while tests/ is no package
-    from test_digest_email import SmtpSink, free_port
-else:
-    try:  # pytest puts tests/ on sys.path while it is no package...
-        from test_digest_email import SmtpSink, free_port
-    except ImportError:  # ...and the project root once tests/__init__.py exists
-        from tests.test_digest_email import SmtpSink, free_port
-
-ROOT = Path(__file__).resolve().parent.parent
 PARIS = ZoneInfo("Europe/Paris")
 
 
@@ -89,7 +83,7 @@ def test_a_failing_job_is_logged_with_its_pair_and_does_not_raise(
     with service.open_runtime(str(config)) as rt:
         from monitor import pipeline
 
-        pipeline.import_jsonl(rt.store, ROOT / "monitor" / "sample" / "maison_lumiere.jsonl")
+        pipeline.import_jsonl(rt.store, SAMPLE)
         rt._encoders = BrokenEncoders()
         service.run_pair_job(str(config), "ml")  # must not raise
         service.run_pair_job(str(config), "gone")  # a pair removed from the config

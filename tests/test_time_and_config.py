@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import http.client
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -21,6 +20,7 @@ from monitor.cli import cli
 from monitor.config import load_config
 from monitor.errors import ConfigError, MonitorError, UsageError
 from monitor.timeparse import AT, SINCE, UNTIL, future, parse_day, parse_duration, parse_moment
+from tests.harness.net import serving
 
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 
@@ -123,17 +123,26 @@ def test_bad_options_exit_2_with_one_line(config: Path, args: list[str], expecte
 
 
 def test_verbose_does_not_flood_stderr_with_alembic_plugins(config: Path) -> None:
-    import os
-    import subprocess
-    import sys
+    import logging
 
-    def status() -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "monitor", "-v", "--config", str(config),
-                               "status"], capture_output=True, text=True, timeout=120,
-                              env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+
+    def status() -> Any:
+        # As in a fresh process: no handler yet, so the CLI's logging set-up (a handler on
+        # stderr at the -v level) is the one that decides what reaches stderr.
+        root.handlers.clear()
+        try:
+            return CliRunner().invoke(cli, ["-v", "--config", str(config), "status"],
+                                      catch_exceptions=False)
+        finally:
+            for handler in root.handlers:
+                handler.close()
+            root.handlers[:] = saved[0]
+            root.setLevel(saved[1])
 
     first, second = status(), status()
-    assert first.returncode == 0 and second.returncode == 0, first.stderr
+    assert first.exit_code == 0 and second.exit_code == 0, first.stderr
     for result in (first, second):
         assert "setup plugin" not in result.stderr and "Context impl" not in result.stderr
     assert "Running upgrade" in first.stderr  # what changed the database is still said
@@ -237,27 +246,14 @@ def test_bad_x_api_url_from_the_environment_is_exit_2(tmp_path: Path,
 
 @pytest.fixture
 def dashboard(config: Path) -> Iterator[int]:
-    import uvicorn
-
     from monitor.store import Store
-    from monitor.web.app import Dashboard, bind, create_app
+    from monitor.web.app import Dashboard, create_app
 
     cfg = load_config(config)
-    sock = bind("127.0.0.1", 0)
     with Store.open(cfg.database_url()) as store:
         app = create_app(Dashboard(cfg, store))
-        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while not server.started:
-            assert time.monotonic() < deadline and thread.is_alive()
-            time.sleep(0.02)
-        try:
-            yield sock.getsockname()[1]
-        finally:
-            server.should_exit = True
-            thread.join(timeout=10)
+        with serving(app) as port:
+            yield port
 
 
 @pytest.mark.parametrize("query", ["since=1e400d", "since=99999999999d", "since=infm",

@@ -5,6 +5,7 @@ of the newest 3,200 posts said per account in the run's line and in `monitor sta
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,13 +17,15 @@ from monitor.errors import CollectionFailed
 from monitor.ingest.budget import budget_status
 from monitor.limits import TIMELINE_CAP
 from monitor.store import Store
-from tests import test_x_collector as collector_tests
-from tests.test_x_collector import Sleeps, backfill_fixture, collect, config, write_config
+from tests.harness.x import Sleeps, backfill_fixture, collect, config, write_config
 from tests.x_emulator import XEmulator
 
-# The collector tests' fixtures: the emulator on loopback, a SQLite store.
-emu = collector_tests.emu
-store = collector_tests.store
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """A SQLite file beside the configuration write_config() writes (the CLI shares it)."""
+    with Store.open("sqlite:///" + str(tmp_path / "m.db")) as s:
+        yield s
 
 
 @pytest.mark.parametrize("reset", ["soon", "Wed, 21 Oct 2026 07:28:00 GMT", "", "1e400",

@@ -352,6 +352,12 @@ class XEmulator:
                     counts[name] = counts.get(name, 0) + 1
             return {name: n for name, n in counts.items() if n > TIMELINE_CAP}
 
+    @property
+    def in_flight(self) -> int:
+        """Requests being answered right now (one sleeping in a slow fault counts)."""
+        with self._idle:
+            return self._in_flight
+
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Wait until no request is being answered (a slow fault may still be serving after
         the client gave up): then served_posts is final. False on timeout."""

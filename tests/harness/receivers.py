@@ -18,7 +18,7 @@ from pathlib import Path
 from socketserver import BaseRequestHandler, ThreadingTCPServer
 from typing import Any
 
-TLS = Path(__file__).resolve().parent / "fixtures" / "tls"
+TLS = Path(__file__).resolve().parent.parent / "fixtures" / "tls"
 CERT = TLS / "cert.pem"
 
 

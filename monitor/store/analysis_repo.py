@@ -13,7 +13,15 @@ from sqlalchemy import delete, insert, select
 from monitor.errors import MissingVectors
 from monitor.models import Calibration, Finding, NullTail, PostClass
 from monitor.store.base import StoreBase
-from monitor.store.rows import StoredFinding, StoredPost, aware, chunked, post_of, utc_now
+from monitor.store.rows import (
+    CLASSES,
+    StoredFinding,
+    StoredPost,
+    aware,
+    chunked,
+    post_of,
+    utc_now,
+)
 from monitor.store.schema import (
     AccountRow,
     CalibrationRow,
@@ -137,7 +145,9 @@ class AnalysisRepository(StoreBase):
             out.append(StoredFinding(
                 finding=Finding(
                     post_id=p.post_id, account=username, created_at=aware(f.created_at)
-                    or post.created_at, post_class=PostClass(f.post_class), reason=f.reason,
+                    or post.created_at,
+                    post_class=CLASSES.get(f.post_class) or PostClass(f.post_class),
+                    reason=f.reason,
                     similarity=f.similarity, lexical=f.lexical, nearest_id=f.nearest_post_id,
                     nearest_account=near.account if near else None,
                     line_similarity=f.line_similarity, offlimits_topic=f.offlimits_topic,

@@ -8,10 +8,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from monitor.models import Account, Finding, Post, PostKind
+from monitor.models import Account, Finding, Post, PostClass, PostKind
 from monitor.store.schema import AccountRow, PostRow
 
 CHUNK = 500  # keeps IN (...) lists well under every backend's parameter limit
+
+
+KINDS = {k.value: k for k in PostKind}  # a dict lookup, not Enum.__call__, per row
+CLASSES = {c.value: c for c in PostClass}
 
 
 def text_hash(text: str) -> str:
@@ -102,7 +106,8 @@ def post_of(row: PostRow, username: str) -> Post:
     return Post(
         post_id=row.post_id, account=username, created_at=aware(row.created_at)
         or datetime.min.replace(tzinfo=UTC), text=row.text, platform=row.platform, lang=row.lang,
-        kind=PostKind(row.kind), referenced_ids=tuple(row.referenced_ids or ()),
+        kind=KINDS.get(row.kind) or PostKind(row.kind),
+        referenced_ids=tuple(row.referenced_ids or ()),
         referenced_accounts=tuple(row.referenced_accounts or ()), urls=tuple(row.urls or ()),
         hashtags=tuple(row.hashtags or ()), mentions=tuple(row.mentions or ()),
         edit_history=tuple(row.edit_history or ()), author_id=row.author_id)

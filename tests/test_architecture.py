@@ -50,7 +50,7 @@ FLOORS: dict[int, tuple[str, ...]] = {
     2: ("monitor.config", "monitor.config_*", "monitor.ingest.*", "monitor.store.*",
         "monitor.embed.*", "monitor.analysis.*", "monitor.report.*"),
     3: ("monitor.notify.*",),
-    4: ("monitor.app.*", "monitor.pipeline", "monitor.state", "monitor.status", "monitor.demo"),
+    4: ("monitor.app.*", "monitor.pipeline", "monitor.demo"),
     5: ("monitor.service", "monitor.service_*", "monitor.web.*", "monitor.cli", "monitor.cli_*",
         "monitor.__main__"),
 }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import zlib
 from datetime import timedelta
 
 import numpy as np
@@ -16,11 +18,14 @@ from monitor.analysis.chance import (
     fit_null,
     q_values,
     survival,
+    window_max,
     window_p_value,
+    window_starts,
 )
 from monitor.analysis.drift import MIN_HISTORY, drift_z, mmd_permutation_test, voice_drift
 from monitor.analysis.language import guess_language, language_mix, serves_english_only
 from monitor.analysis.offlimits import Guardrails, stance_cue
+from monitor.analysis.offline import own_baseline_similarity
 from monitor.analysis.substance import content_words, substance
 from monitor.analysis.wordvec import word_keys, word_vectors
 from tests.worlds import DAY, DIM, T0, near, normalise, post, unrelated, words, world
@@ -98,6 +103,20 @@ def test_chance_matches_standardises_by_the_other_windows() -> None:
         if len(own):
             assert res.window.similarity[i] == pytest.approx(own.max())
             assert res.window.z[i] == pytest.approx((own.max() - mid) / spread)
+
+
+def test_window_max_is_the_best_of_each_window_in_one_pass() -> None:
+    """Window numbers rise along each row (corporate posts in time order); windows may be
+    empty, numbers may fall outside ±reach, cells may be -inf: same as a max per window."""
+    rng = np.random.default_rng(9)
+    for _ in range(200):
+        b, m, reach = int(rng.integers(1, 12)), int(rng.integers(1, 40)), int(rng.integers(0, 5))
+        which = np.sort(rng.integers(-reach - 3, reach + 4, size=(b, m)), axis=1)
+        values = rng.normal(size=(b, m))
+        values[rng.random((b, m)) < 0.3] = -np.inf
+        expect = np.stack([np.max(np.where(which == w, values, -np.inf), axis=1)
+                           for w in range(-reach, reach + 1)], axis=1)
+        assert np.array_equal(window_max(values, window_starts(which, reach)), expect)
 
 
 # -- calibration -------------------------------------------------------------------------------
@@ -249,3 +268,29 @@ def test_shared_rare_words_weigh_more_than_common_ones() -> None:
     v = word_vectors(texts)
     assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
     assert float(v[0] @ v[1]) > 0.5 > float(v[0] @ v[2])
+
+
+def test_words_sharing_a_bucket_add_their_weights() -> None:
+    """With 2 buckets, the words of a post collide: each bucket holds the sum of its words'
+    IDF weights, and the row is still a unit vector."""
+    texts = ["lampe tuile verre", "lampe", "tuile"]
+    v = word_vectors(texts, width=2)
+    weight = {"lampe": math.log(4 / 3) + 1, "tuile": math.log(4 / 3) + 1, "verre": math.log(2) + 1}
+    cells = np.zeros(2)
+    for w, x in weight.items():
+        cells[zlib.crc32(w.encode()) % 2] += x
+    assert np.allclose(v[0], cells / np.linalg.norm(cells), atol=1e-6)
+    assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-6)
+
+
+def test_own_baseline_reads_the_same_in_or_out_of_time_order() -> None:
+    """The time-ordered path only skips baseline posts outside each block's reference span."""
+    rng = np.random.default_rng(12)
+    n, m = 700, 900
+    t, bt = np.sort(rng.uniform(0, 400, n)) * DAY, np.sort(rng.uniform(0, 400, m)) * DAY
+    v, bv = unrelated(rng, n), unrelated(rng, m)
+    ordered = own_baseline_similarity(v, t, bv, bt, reference_days=90)
+    shuffle = rng.permutation(m)
+    unordered = own_baseline_similarity(v, t, bv[shuffle], bt[shuffle], reference_days=90)
+    assert np.isfinite(ordered).sum() > n // 2
+    assert np.allclose(ordered, unordered, equal_nan=True)

@@ -170,13 +170,9 @@ def chance_matches(exec_vecs: np.ndarray, exec_times: np.ndarray, exec_ok: np.nd
         masked = np.where(ok, score, -np.inf)
         masked_cos = np.where(ok, sims, -np.inf) if collect_far else masked
         # Best match in each window: (b, 2·reach + 1), -inf where a window holds no post.
-        bests = np.full((b, 2 * reach + 1), -np.inf)
-        best_cos = np.full((b, 2 * reach + 1), -np.inf)
-        for w in range(-reach, reach + 1):
-            inside = which == w
-            bests[:, w + reach] = np.max(np.where(inside, masked, -np.inf), axis=1)
-            if collect_far:
-                best_cos[:, w + reach] = np.max(np.where(inside, masked_cos, -np.inf), axis=1)
+        starts = window_starts(which, reach)
+        bests = window_max(masked, starts)
+        best_cos = window_max(masked_cos, starts) if collect_far else bests
         others = bests.copy()
         others[:, reach] = -np.inf
         finite = np.isfinite(others)
@@ -220,6 +216,30 @@ def chance_matches(exec_vecs: np.ndarray, exec_times: np.ndarray, exec_ok: np.nd
         for target in (win, ring):
             target.p_value[:] = window_p_value(null, target.z, target.candidates)
     return ChanceResult(_freeze(win), _freeze(ring), centre, spread, fz, fc)
+
+
+def window_starts(which: np.ndarray, reach: int) -> np.ndarray:
+    """Where each window begins in each row of the flattened (b, m) matrix `which` (window
+    numbers, non-decreasing along each row because corporate times are sorted): (b, W + 1)
+    flat offsets for windows -reach..reach and the end of the last one, W = 2·reach + 1.
+
+    Found with one `searchsorted` over the flattened rows (row r's numbers shifted by r·stride
+    so the whole array is sorted), instead of one pass over the matrix per window."""
+    b = which.shape[0]
+    stride = 2 * reach + 3  # numbers clipped to -reach-1..reach+1, shifted to 0..2·reach+2
+    shift = (stride * np.arange(b, dtype=np.int64))[:, None]
+    keys = (np.clip(which, -reach - 1, reach + 1) + (reach + 1) + shift).ravel()
+    wanted = np.arange(1, 2 * reach + 3, dtype=np.int64)[None, :] + shift
+    return np.searchsorted(keys, wanted.ravel(), side="left").reshape(b, 2 * reach + 2)
+
+
+def window_max(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """(b, W) maximum of `values` (b, m) over each window of `window_starts`, -inf where a
+    window holds no column: one `maximum.reduceat` over the flattened matrix."""
+    b = values.shape[0]
+    flat = np.append(values.ravel(), -np.inf)  # an offset may point just past the last cell
+    out = np.maximum.reduceat(flat, starts.ravel()).reshape(b, -1)[:, :-1]
+    return np.where(np.diff(starts, axis=1) > 0, out, -np.inf)
 
 
 def window_p_value(null: NullTail, z: np.ndarray, candidates: np.ndarray) -> np.ndarray:

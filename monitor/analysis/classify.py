@@ -328,8 +328,10 @@ def _sharing_words(post: Post, by_word: Mapping[str, list[int]], corp_words_n: S
             continue
         for j in rows[a:b]:
             counts[j] = counts.get(j, 0) + 1
+    n_mine = len(mine)
+    # c >= 3 first: most candidates share one or two words, and the test is cheaper.
     ranked = sorted((j for j, c in counts.items()
-                     if c >= max(3, min(len(mine), corp_words_n[j]) // 2)),
+                     if c >= 3 and c >= min(n_mine, corp_words_n[j]) // 2),
                     key=lambda j: -counts[j])
     return ranked[:limit]
 

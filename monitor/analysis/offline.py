@@ -37,10 +37,19 @@ def own_baseline_similarity(vecs: np.ndarray, times: np.ndarray, base_vecs: np.n
     if n == 0 or base_vecs.shape[0] < k:
         return out
     reference = reference_days * 86400.0
+    # With both sides in time order, a block of posts only meets the baseline posts of its
+    # own reference span.
+    ordered = bool(np.all(np.diff(times) >= 0) and np.all(np.diff(base_times) >= 0))
     for start in range(0, n, BLOCK):
         rows = slice(start, start + BLOCK)
-        sims = vecs[rows] @ base_vecs.T
-        gap = np.abs(base_times[None, :] - times[rows, None])
+        lo, hi = 0, base_vecs.shape[0]
+        if ordered:
+            lo = int(np.searchsorted(base_times, times[rows][0] - reference, side="left"))
+            hi = int(np.searchsorted(base_times, times[rows][-1] + reference, side="right"))
+        if hi - lo < k:
+            continue
+        sims = vecs[rows] @ base_vecs[lo:hi].T
+        gap = np.abs(base_times[None, lo:hi] - times[rows, None])
         sims = np.where((gap > SAME_SITTING) & (gap <= reference), sims, -np.inf)
         top = -np.partition(-sims, k - 1, axis=1)[:, :k]
         ok = np.all(np.isfinite(top), axis=1)

@@ -48,10 +48,17 @@ def word_vectors(texts: Sequence[str], *, width: int = WIDTH) -> np.ndarray:
     docs = [word_keys(t) for t in texts]
     df = Counter(w for d in docs for w in d)
     n = len(docs)
+    # Each distinct word hashed and weighted once; the cells filled in one scatter (two words
+    # of a post may share a bucket: their weights are summed first, in float64).
+    column = {w: zlib.crc32(w.encode()) % width for w in df}
+    weight = {w: math.log((1 + n) / (1 + c)) + 1.0 for w, c in df.items()}
+    rows = np.repeat(np.arange(n, dtype=np.int64), [len(d) for d in docs])
+    cols = np.fromiter((column[w] for d in docs for w in d), dtype=np.int64, count=len(rows))
+    vals = np.fromiter((weight[w] for d in docs for w in d), dtype=np.float64,
+                       count=len(rows))
+    cells, where = np.unique(rows * width + cols, return_inverse=True)
     out = np.zeros((n, width), dtype=np.float32)
-    for i, doc in enumerate(docs):
-        for w in doc:
-            out[i, zlib.crc32(w.encode()) % width] += math.log((1 + n) / (1 + df[w])) + 1.0
+    out.ravel()[cells] = np.bincount(where, weights=vals, minlength=len(cells))
     norms = np.linalg.norm(out, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
     return out / norms

@@ -29,7 +29,13 @@ from pydantic import (
 )
 
 from monitor import timeparse
-from monitor.config_files import load_dotenv_beside, read_text
+from monitor.config_files import (
+    DEFAULT_CONFIG_NAME,
+    MAX_BATCH_SIZE,
+    find_config_path,
+    load_dotenv_beside,
+    read_text,
+)
 from monitor.config_messages import did_you_mean, dotted, share_hint
 from monitor.config_values import (
     NAME_CHARS,
@@ -42,7 +48,6 @@ from monitor.errors import ConfigError, UnknownPair, UsageError
 
 __all__ = ["check_base_url", "check_database_url", "load_dotenv_beside"]
 
-DEFAULT_CONFIG_NAME = "monitor.toml"
 INGEST_EVERY_MAX = timedelta(days=30)
 REPEAT_MAX = timedelta(days=366)
 SECRET_ENV = ("X_BEARER_TOKEN", "MONITOR_SMTP_PASSWORD", "MONITOR_WEBHOOK_URL",
@@ -96,7 +101,7 @@ class ModelConfig(_Strict):
     # "auto": the multilingual encoder for French or mixed pairs, the bundled English MiniLM for
     # English pairs (chosen per pair from its posts' languages); or a fixed model for all pairs.
     name: str = Field("auto", min_length=1, max_length=500)
-    batch_size: int = Field(64, ge=1, le=4096)
+    batch_size: int = Field(64, ge=1, le=MAX_BATCH_SIZE)
 
 
 class AnalysisConfig(_Strict):
@@ -443,17 +448,6 @@ class MonitorConfig(_Strict):
         if env:
             return check_base_url(env, where="MONITOR_X_API_BASE_URL")
         return self.x.api_base_url
-
-
-def find_config_path(explicit: str | os.PathLike[str] | None) -> Path | None:
-    """The config file to read: explicit path, else $MONITOR_CONFIG, else ./monitor.toml."""
-    if explicit:
-        return Path(explicit)
-    env = os.environ.get("MONITOR_CONFIG")
-    if env:
-        return Path(env)
-    default = Path.cwd() / DEFAULT_CONFIG_NAME
-    return default if default.exists() else None
 
 
 def load_config(explicit: str | os.PathLike[str] | None = None, *,

@@ -4,10 +4,48 @@ checked as UTF-8 (the line of a bad byte is named), never raising anything but C
 from __future__ import annotations
 
 import io
+import os
+import tomllib
 from pathlib import Path
 
 from monitor.errors import ConfigError
 from monitor.limits import MAX_CONFIG_BYTES
+
+DEFAULT_CONFIG_NAME = "monitor.toml"
+MAX_BATCH_SIZE = 4096  # the bound of [model] batch_size (config.ModelConfig)
+
+
+def find_config_path(explicit: str | os.PathLike[str] | None) -> Path | None:
+    """The config file to read: explicit path, else $MONITOR_CONFIG, else ./monitor.toml."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("MONITOR_CONFIG")
+    if env:
+        return Path(env)
+    default = Path.cwd() / DEFAULT_CONFIG_NAME
+    return default if default.exists() else None
+
+
+def peek_model(explicit: str | os.PathLike[str] | None) -> tuple[str, int, Path] | None:
+    """The `[model]` name and batch size the configuration file names, and its path, read
+    without validating the rest: importing the validation costs a cold check 0.15 s before
+    its model can start loading. None when anything is unusual (no file, bad TOML, odd
+    values): the caller then loads the configuration properly, which says what is wrong."""
+    path = find_config_path(explicit)
+    if path is None or not path.is_file():
+        return None
+    try:
+        raw = tomllib.loads(read_text(path, what="configuration file"))
+    except (ConfigError, tomllib.TOMLDecodeError, RecursionError, ValueError):
+        return None
+    model = raw.get("model", {})
+    if not isinstance(model, dict):
+        return None
+    name, batch = model.get("name", "auto"), model.get("batch_size", 64)
+    if (not isinstance(name, str) or not name.strip() or type(batch) is not int
+            or not 1 <= batch <= MAX_BATCH_SIZE):
+        return None
+    return name.strip(), batch, path
 
 
 def read_text(path: Path, *, what: str) -> str:

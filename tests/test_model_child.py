@@ -84,3 +84,24 @@ def test_closing_stops_a_child_still_loading() -> None:
     assert pid is not None
     child.close()
     assert gone(pid)
+
+
+@pytest.mark.parametrize(("toml", "expected"), [
+    ('[model]\nname = "use-multilingual"\nbatch_size = 16\n', ("use-multilingual", 16)),
+    ('[database]\nurl = "sqlite:///m.db"\n', ("auto", 64)),  # no [model]: the default
+    ('[model]\nname = "  default "\n', ("default", 64)),
+    ('[model]\nname = 3\n', None), ('[model]\nbatch_size = 0\n', None),
+    ('[model]\nbatch_size = true\n', None), ('model = "x"\n', None), ('[model\n', None),
+])
+def test_the_child_reads_only_the_model_table(tmp_path: Any, toml: str,
+                                              expected: tuple[str, int] | None) -> None:
+    """What a cold check's child loads before the configuration is validated; anything odd
+    gives None, and the configuration is then loaded (and its errors reported) as usual."""
+    from monitor.config_files import peek_model
+
+    config = tmp_path / "monitor.toml"
+    config.write_text(toml, encoding="utf-8")
+    peek = peek_model(config)
+    assert (None if peek is None else peek[:2]) == expected
+    assert peek is None or peek[2] == config
+    assert peek_model(tmp_path / "absent.toml") is None

@@ -136,7 +136,7 @@ class AnalysisRepository(StoreBase):
             split = len(fcols)
             rows = [(SimpleNamespace(**dict(zip(fnames, r[:split], strict=True))),
                      SimpleNamespace(**dict(zip(pnames, r[split:-1], strict=True))), r[-1])
-                    for r in s.execute(q).tuples()]
+                    for r in s.execute(q)]
         nearest = self.posts_by_ids([f.nearest_post_id for f, _, _ in rows if f.nearest_post_id])
         out = []
         for f, p, username in rows:

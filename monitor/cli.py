@@ -362,12 +362,12 @@ def _model_child(ctx: click.Context, pair_name: str | None) -> Any:
 
     def resolve() -> Any:
         from monitor.cli_check import is_running
-        from monitor.config_files import address_file, peek_model
+        from monitor.config_files import DEFAULT_MODEL_NAME, address_file, peek_model
         from monitor.embed import make_encoder
 
         # A named model needs only the file's [model] table: the load starts at once.
         peek = peek_model(ctx.obj.get("config_path"))
-        if peek is not None and peek[0].lower() != "auto":
+        if peek is not None and peek[0].lower() != DEFAULT_MODEL_NAME:
             name, batch, path = peek
             if is_running(address_file(str(path))):
                 return None

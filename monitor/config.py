@@ -30,7 +30,9 @@ from pydantic import (
 
 from monitor import timeparse
 from monitor.config_files import (
+    DEFAULT_BATCH_SIZE,
     DEFAULT_CONFIG_NAME,
+    DEFAULT_MODEL_NAME,
     MAX_BATCH_SIZE,
     find_config_path,
     load_dotenv_beside,
@@ -100,8 +102,8 @@ class DatabaseConfig(_Strict):
 class ModelConfig(_Strict):
     # "auto": the multilingual encoder for French or mixed pairs, the bundled English MiniLM for
     # English pairs (chosen per pair from its posts' languages); or a fixed model for all pairs.
-    name: str = Field("auto", min_length=1, max_length=500)
-    batch_size: int = Field(64, ge=1, le=MAX_BATCH_SIZE)
+    name: str = Field(DEFAULT_MODEL_NAME, min_length=1, max_length=500)
+    batch_size: int = Field(DEFAULT_BATCH_SIZE, ge=1, le=MAX_BATCH_SIZE)
 
 
 class AnalysisConfig(_Strict):

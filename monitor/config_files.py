@@ -12,7 +12,10 @@ from monitor.errors import ConfigError
 from monitor.limits import MAX_CONFIG_BYTES
 
 DEFAULT_CONFIG_NAME = "monitor.toml"
-MAX_BATCH_SIZE = 4096  # the bound of [model] batch_size (config.ModelConfig)
+# [model]'s defaults and bound, shared by config.ModelConfig and peek_model.
+DEFAULT_MODEL_NAME = "auto"
+DEFAULT_BATCH_SIZE = 64
+MAX_BATCH_SIZE = 4096
 
 
 def find_config_path(explicit: str | os.PathLike[str] | None) -> Path | None:
@@ -41,7 +44,8 @@ def peek_model(explicit: str | os.PathLike[str] | None) -> tuple[str, int, Path]
     model = raw.get("model", {})
     if not isinstance(model, dict):
         return None
-    name, batch = model.get("name", "auto"), model.get("batch_size", 64)
+    name = model.get("name", DEFAULT_MODEL_NAME)
+    batch = model.get("batch_size", DEFAULT_BATCH_SIZE)
     if (not isinstance(name, str) or not name.strip() or type(batch) is not int
             or not 1 <= batch <= MAX_BATCH_SIZE):
         return None

@@ -391,13 +391,14 @@ def pair_drift(store: Store, cfg: MonitorConfig, pair: PairConfig, model: str, *
     baseline = timedelta(days=a.drift_baseline_days)
     week = timedelta(days=7)
     start = end - DRIFT_HISTORY_WEEKS * week - window - baseline
-    exec_posts = [(pk, at) for pk, at, text in store.post_moments(
-        pair.executive, since=start, until=end) if substance(text) >= a.min_substance]
+    exec_posts = [(pk, at) for pk, at, text, stored in store.post_moments(
+        pair.executive, since=start, until=end, findings_of=(pair.name, model))
+        if (substance(text) if stored is None else stored) >= a.min_substance]
     if not exec_posts:
         return None
     recent_start = end - window
-    corp_pks = [pk for pk, _, _ in store.post_moments(pair.corporate,
-                                                      since=recent_start - baseline, until=end)]
+    corp_pks = [pk for pk, _, _, _ in store.post_moments(
+        pair.corporate, since=recent_start - baseline, until=end)]
     try:
         exec_vecs = store.load_vectors(model, [pk for pk, _ in exec_posts])
         corp_vecs = store.load_vectors(model, corp_pks)

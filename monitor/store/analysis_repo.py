@@ -5,21 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import datetime
-from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, insert, select
 
 from monitor.errors import MissingVectors
 from monitor.models import Calibration, Finding, NullTail, PostClass
-from monitor.store.base import StoreBase
+from monitor.store.base import StoreBase, stored_posts
 from monitor.store.rows import (
     CLASSES,
+    POST_COLUMNS,
     StoredFinding,
     StoredPost,
     aware,
     chunked,
-    post_of,
+    post_from,
     utc_now,
 )
 from monitor.store.schema import (
@@ -30,6 +30,16 @@ from monitor.store.schema import (
     KeyValueRow,
     PostRow,
 )
+
+# What a Finding is read from, in its fields' order, then the hashes its freshness rests on.
+FINDING_COLUMNS = (FindingRow.created_at, FindingRow.post_class, FindingRow.reason,
+                   FindingRow.similarity, FindingRow.lexical, FindingRow.nearest_post_id,
+                   FindingRow.line_similarity, FindingRow.offlimits_topic,
+                   FindingRow.offlimits_similarity, FindingRow.shared_terms, FindingRow.subkind,
+                   FindingRow.substance, FindingRow.days_apart, FindingRow.p_value,
+                   FindingRow.q_value, FindingRow.text_hash, FindingRow.thresholds_key)
+FINDING_WIDTH = len(FINDING_COLUMNS)
+NEAREST = FINDING_COLUMNS.index(FindingRow.nearest_post_id)
 
 if TYPE_CHECKING:  # vectors are numpy arrays; the store imports numpy only to handle them
     import numpy as np
@@ -44,7 +54,7 @@ class AnalysisRepository(StoreBase):
                               accounts: Iterable[str] | None = None) -> list[StoredPost]:
         """Posts with no vector for `model`, or whose text changed since it was computed."""
         with self.session() as s:
-            q = (select(PostRow, AccountRow.username).join(AccountRow)
+            q = (select(*POST_COLUMNS, AccountRow.username).join(AccountRow)
                  .outerjoin(EmbeddingRow, (EmbeddingRow.post_pk == PostRow.id)
                             & (EmbeddingRow.model == model))
                  .where((EmbeddingRow.post_pk.is_(None))
@@ -53,8 +63,7 @@ class AnalysisRepository(StoreBase):
             if accounts is not None:
                 q = q.where(AccountRow.id.in_(self._account_ids(s, accounts)))
             q = q.order_by(PostRow.id)
-            return [StoredPost(row.id, post_of(row, username), row.text_hash)
-                    for row, username in s.execute(q)]
+            return stored_posts(s, q)
 
     def save_vectors(self, model: str, items: Sequence[tuple[int, str, np.ndarray]]) -> None:
         """Store float32 vectors for (post pk, text hash) in one transaction."""
@@ -120,11 +129,8 @@ class AnalysisRepository(StoreBase):
     def findings(self, pair: str, model: str, *, since: datetime | None = None,
                  until: datetime | None = None) -> list[StoredFinding]:
         """Stored findings of a pair, oldest first, with their posts and nearest posts."""
-        # Plain column rows, not ORM objects: a year of findings loads several times faster.
-        fcols, pcols = list(FindingRow.__table__.c), list(PostRow.__table__.c)
-        fnames, pnames = [c.name for c in fcols], [c.name for c in pcols]
         with self.session() as s:
-            q = (select(*fcols, *pcols, AccountRow.username)
+            q = (select(*FINDING_COLUMNS, *POST_COLUMNS, AccountRow.username)
                  .join(PostRow, PostRow.id == FindingRow.post_pk).join(AccountRow)
                  .where(FindingRow.pair == pair, FindingRow.model == model,
                         self.sane_dates(PostRow.created_at)))
@@ -133,30 +139,24 @@ class AnalysisRepository(StoreBase):
             if until is not None:
                 q = q.where(FindingRow.created_at < until)
             q = q.order_by(FindingRow.created_at, FindingRow.post_pk)
-            split = len(fcols)
-            rows = [(SimpleNamespace(**dict(zip(fnames, r[:split], strict=True))),
-                     SimpleNamespace(**dict(zip(pnames, r[split:-1], strict=True))), r[-1])
-                    for r in s.execute(q)]
-        nearest = self.posts_by_ids([f.nearest_post_id for f, _, _ in rows if f.nearest_post_id])
+            # Core rows on the session's connection (plain tuples, read by position): a year
+            # of findings is 9,000 rows, and the ORM's result machinery cost more than SQLite.
+            rows: Sequence[Any] = s.connection().execute(q).all()
+        nearest = self.posts_by_ids({r[NEAREST]: None for r in rows if r[NEAREST]})
         out = []
-        for f, p, username in rows:
-            post = post_of(p, username)  # type: ignore[arg-type]
-            near = nearest.get(f.nearest_post_id) if f.nearest_post_id else None
+        for r in rows:
+            (created_at, post_class, reason, similarity, lexical, nearest_id, line_similarity,
+             offlimits_topic, offlimits_similarity, shared_terms, subkind, substance_,
+             days_apart, p_value, q_value, hash_, thresholds_key) = r[:FINDING_WIDTH]
+            post = post_from(r, r[-1], FINDING_WIDTH)
+            near = nearest.get(nearest_id) if nearest_id else None
             out.append(StoredFinding(
-                finding=Finding(
-                    post_id=p.post_id, account=username, created_at=aware(f.created_at)
-                    or post.created_at,
-                    post_class=CLASSES.get(f.post_class) or PostClass(f.post_class),
-                    reason=f.reason,
-                    similarity=f.similarity, lexical=f.lexical, nearest_id=f.nearest_post_id,
-                    nearest_account=near.account if near else None,
-                    line_similarity=f.line_similarity, offlimits_topic=f.offlimits_topic,
-                    offlimits_similarity=f.offlimits_similarity,
-                    shared_terms=tuple(f.shared_terms or ()), subkind=f.subkind,
-                    substance=f.substance, days_apart=f.days_apart, p_value=f.p_value,
-                    q_value=f.q_value),
-                post=post, nearest=near, text_hash=f.text_hash,
-                thresholds_key=f.thresholds_key))
+                Finding(post.post_id, post.account, aware(created_at) or post.created_at,
+                        CLASSES.get(post_class) or PostClass(post_class), reason, similarity,
+                        lexical, nearest_id, near.account if near else None, line_similarity,
+                        offlimits_topic, offlimits_similarity, tuple(shared_terms or ()),
+                        subkind, substance_, days_apart, p_value, q_value),
+                post, near, hash_, thresholds_key))
         return out
 
     # -- calibration and small facts -----------------------------------------------------------

@@ -9,8 +9,8 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from monitor.store.base import StoreBase
-from monitor.store.rows import StoredPost, aware, post_of, username_key
+from monitor.store.base import StoreBase, stored_posts
+from monitor.store.rows import POST_COLUMNS, StoredPost, aware, username_key
 from monitor.store.schema import AccountRow, FindingRow, IngestStateRow, PostRow
 
 
@@ -52,7 +52,7 @@ class FreshnessRepository(StoreBase):
         """Executive posts with no finding of (pair, model) for their current text."""
         keys = [username_key(a) for a in accounts]
         with self.session() as s:
-            q = (select(PostRow, AccountRow.username).join(AccountRow)
+            q = (select(*POST_COLUMNS, AccountRow.username).join(AccountRow)
                  .outerjoin(FindingRow, (FindingRow.post_pk == PostRow.id)
                             & (FindingRow.pair == pair) & (FindingRow.model == model))
                  .where(AccountRow.id.in_(self._account_ids(s, keys)))
@@ -62,8 +62,7 @@ class FreshnessRepository(StoreBase):
                 q = q.where(PostRow.created_at >= since)
             if until is not None:
                 q = q.where(PostRow.created_at < until)
-            return [StoredPost(row.id, post_of(row, username), row.text_hash)
-                    for row, username in s.execute(q.order_by(PostRow.created_at, PostRow.id))]
+            return stored_posts(s, q.order_by(PostRow.created_at, PostRow.id))
 
     def last_analysis_at(self, pair: str, model: str) -> datetime | None:
         with self.session() as s:

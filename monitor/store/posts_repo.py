@@ -6,19 +6,19 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, null, select
 from sqlalchemy.orm import Session
 
 from monitor.models import Account, AccountSummary, Post
-from monitor.store.base import StoreBase, plain_post_rows
+from monitor.store.base import StoreBase, stored_posts
 from monitor.store.rows import (
+    POST_COLUMNS,
     ImportResult,
     StoredPost,
     account_of,
     aware,
     changed,
     chunked,
-    post_of,
     post_values,
     text_hash,
     username_key,
@@ -160,7 +160,7 @@ class PostsRepository(StoreBase):
         """Posts of the given accounts (all if None), oldest first, within [since, until);
         `after_pk` keeps only posts stored after that key (new since a previous run)."""
         with self.session() as s:
-            q = (select(*PostRow.__table__.c, AccountRow.username).join(AccountRow)
+            q = (select(*POST_COLUMNS, AccountRow.username).join(AccountRow)
                  .where(self.sane_dates(PostRow.created_at)))
             if after_pk is not None:
                 q = q.where(PostRow.id > after_pk)
@@ -172,21 +172,30 @@ class PostsRepository(StoreBase):
             if until is not None:
                 q = q.where(PostRow.created_at < until)
             q = q.order_by(PostRow.created_at, PostRow.id)
-            return [StoredPost(row.id, post_of(row, username), row.text_hash)
-                    for row, username in plain_post_rows(s, q)]
+            return stored_posts(s, q)
 
-    def post_moments(self, accounts: Iterable[str], *, since: datetime,
-                     until: datetime) -> list[tuple[int, datetime, str]]:
-        """(pk, created_at, text) of the accounts' posts in [since, until), oldest first: what
-        the drift test reads, without building whole posts."""
+    def post_moments(self, accounts: Iterable[str], *, since: datetime, until: datetime,
+                     findings_of: tuple[str, str] | None = None,
+                     ) -> list[tuple[int, datetime, str, int | None]]:
+        """(pk, created_at, text, substance) of the accounts' posts in [since, until), oldest
+        first: what the drift test reads, without building whole posts. `substance` is the
+        one stored with the post's finding of `findings_of` (pair, model) for its current
+        text (None without one): the caller need not recount the words of every post."""
         keys = [username_key(a) for a in accounts]
         with self.session() as s:
-            q = (select(PostRow.id, PostRow.created_at, PostRow.text).join(AccountRow)
+            stored = FindingRow.substance if findings_of is not None else null()
+            q = (select(PostRow.id, PostRow.created_at, PostRow.text, stored).join(AccountRow)
                  .where(AccountRow.id.in_(self._account_ids(s, keys)),
                         self.sane_dates(PostRow.created_at), PostRow.created_at >= since,
                         PostRow.created_at < until)
                  .order_by(PostRow.created_at, PostRow.id))
-            return [(pk, at, text) for pk, at, text in s.execute(q)]
+            if findings_of is not None:
+                pair, model = findings_of
+                q = q.outerjoin(FindingRow, (FindingRow.post_pk == PostRow.id)
+                                & (FindingRow.pair == pair) & (FindingRow.model == model)
+                                & (FindingRow.text_hash == PostRow.text_hash))
+            return [(pk, at, text, sub)
+                    for pk, at, text, sub in s.connection().execute(q).all()]
 
     def recent_texts(self, accounts: Iterable[str], limit: int) -> list[tuple[str, str | None]]:
         """(text, lang) of the accounts' newest posts: what their languages are told from."""
@@ -215,7 +224,7 @@ class PostsRepository(StoreBase):
         version of the text or other thresholds."""
         keys = [username_key(a) for a in accounts]
         with self.session() as s:
-            q = (select(PostRow, AccountRow.username).join(AccountRow)
+            q = (select(*POST_COLUMNS, AccountRow.username).join(AccountRow)
                  .outerjoin(FindingRow, (FindingRow.post_pk == PostRow.id)
                             & (FindingRow.pair == pair) & (FindingRow.model == model))
                  .where(AccountRow.id.in_(self._account_ids(s, keys)),
@@ -224,8 +233,7 @@ class PostsRepository(StoreBase):
                         | (FindingRow.text_hash != PostRow.text_hash)
                         | (FindingRow.thresholds_key != thresholds_key))
                  .order_by(PostRow.created_at, PostRow.id))
-            return [StoredPost(row.id, post_of(row, username), row.text_hash)
-                    for row, username in s.execute(q)]
+            return stored_posts(s, q)
 
     def time_range(self, accounts: Iterable[str]) -> tuple[datetime | None, datetime | None]:
         keys = [username_key(a) for a in accounts]

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench evaluate clean
+.PHONY: demo test lint bench evaluate clean bytecode
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=python3"; exit 2; }
@@ -14,7 +14,13 @@ $(BIN)/python:
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check torch==2.13.0
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(MAKE) --no-print-directory bytecode
 	touch $(STAMP)
+
+# Commands start from bytecode, as from a regular install: an editable install where
+# PYTHONDONTWRITEBYTECODE is set would compile every module of monitor/ at each start.
+bytecode:
+	$(BIN)/python -m compileall -q monitor
 
 demo: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/monitor demo --output monitor-demo

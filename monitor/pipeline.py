@@ -11,11 +11,11 @@ from monitor.app.analyse import (
     check_draft,
     embed_pending,
     guardrails,
-    pair_drift,
-    thresholds_for,
 )
+from monitor.app.drift import pair_drift
 from monitor.app.imports import import_archive, import_jsonl
 from monitor.app.reports import build_report
+from monitor.app.thresholds import thresholds_for
 
 __all__ = ["CheckResult", "PairAnalysis", "analyse_all", "analyse_pair", "build_report",
            "check_draft", "embed_pending", "guardrails", "import_archive", "import_jsonl",

@@ -40,7 +40,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from monitor.app.analyse import analyse_pair, pair_drift
+from monitor.app.analyse import analyse_pair
+from monitor.app.drift import pair_drift
 from monitor.app.models_choice import report_model
 from monitor.config import MonitorConfig, parse_config
 from monitor.embed import Encoders

@@ -1,4 +1,4 @@
-"""Embed and analyse a pair; check a draft; the pair's voice drift.
+"""Embed and analyse a pair; check a draft.
 
 The analysis itself is pure (`monitor.analysis`); this module loads what it needs from the
 store (only the windows of what is new), picks the encoder, calibrates as history grows, and
@@ -20,13 +20,13 @@ import numpy as np
 from monitor.analysis.calibrate import calibrate
 from monitor.analysis.chance import DAY
 from monitor.analysis.classify import OwnBaseline, classify
-from monitor.analysis.drift import DriftResult, drift_z, voice_drift
 from monitor.analysis.links import link_set
 from monitor.analysis.offlimits import NEUTRAL_EXAMPLES, Guardrails
 from monitor.analysis.similarity import topic_centroids
 from monitor.analysis.substance import substance
 from monitor.analysis.text import embedding_text
 from monitor.app.models_choice import choose_model, remember
+from monitor.app.thresholds import Settings, settings_for, thresholds_for, topics_key
 from monitor.config import MonitorConfig, PairConfig
 from monitor.embed import Encoder, Encoders
 from monitor.errors import MissingVectors, UsageError
@@ -36,31 +36,6 @@ from monitor.store import Store, StoredPost
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
 ANALYSIS_VERSION = 2  # part of every findings key: a new version of the rules recomputes them
-
-# Used until a pair has enough history to calibrate.
-FALLBACK = {"overlap": 0.6, "lexical": 0.6, "offline": -1.0, "offlimits": 0.6,
-            "offline_own": -1.0}
-DRIFT_HISTORY_WEEKS = 12
-STALE = "default (the off-limits topics changed; recalibrated at the next `monitor analyse`)"
-
-
-@dataclass(frozen=True)
-class Settings:
-    """A pair's analysis settings, resolved (pair value, else [analysis] value)."""
-
-    lag_days: float
-    recycle_days: float
-    reference_days: float
-    fdr: float
-    min_substance: int
-
-
-def settings_for(pair: PairConfig, cfg: MonitorConfig) -> Settings:
-    a, eff = cfg.analysis, cfg.effective(pair)
-    return Settings(lag_days=eff.lag_days, recycle_days=eff.recycle_days,
-                    reference_days=float(a.reference_days), fdr=a.overlap_fdr,
-                    min_substance=a.min_substance)
-
 
 # -- embed -------------------------------------------------------------------------------------
 
@@ -116,56 +91,6 @@ def guardrails(pair: PairConfig, encoder: Encoder, *,
         extra = encoder.encode(list(with_texts))
     rails = _RAILS_CACHE.get(key) or Guardrails(np.zeros((0, 1), dtype=np.float32), ())
     return rails, extra
-
-
-def topics_key(pair: PairConfig, model: str) -> str:
-    payload = json.dumps([model, pair.offlimits_topics()], sort_keys=True)
-    return hashlib.sha256(payload.encode()).hexdigest()[:16]
-
-
-def thresholds_for(pair: PairConfig, cfg: MonitorConfig, calibration: Calibration | None, *,
-                   model: str | None = None) -> Thresholds:
-    """Configured values win; then the pair's calibration; then conservative defaults. With
-    `model`, a calibration computed for other off-limits topics is stale for the off-limits
-    threshold: it is never called calibrated (the next `monitor analyse` recalibrates)."""
-    s = settings_for(pair, cfg)
-    cal = calibration if calibration is not None and calibration.sufficient else None
-    stale = (cal is not None and model is not None
-             and cal.topics_key != topics_key(pair, model))
-    calibrated = {"overlap": cal.null.cos_floor if cal and cal.null else None,
-                  "lexical": cal.lexical if cal else None,
-                  "offline": cal.offline if cal else None,
-                  "offlimits": cal.offlimits if cal else None,
-                  "offline_own": cal.offline_own if cal else None}
-    values: dict[str, float] = {}
-    details: dict[str, str] = {}
-    configured_values = cfg.effective(pair).thresholds
-    for name in ("overlap", "lexical", "offline", "offlimits", "offline_own"):
-        configured = configured_values.get(name)
-        value = calibrated[name]
-        if configured is not None:
-            values[name], details[name] = float(configured), "configured"
-        elif stale and name == "offlimits":
-            values[name] = FALLBACK[name]
-            details[name] = STALE
-        elif value is not None:
-            values[name], details[name] = float(value), "calibrated"
-        else:
-            values[name] = FALLBACK[name]
-            details[name] = "default (not enough history to calibrate yet)"
-    if cal is not None:
-        source = cal.method
-    elif calibration is not None:
-        source = f"defaults: {calibration.method}"
-    else:
-        source = "defaults: not enough history to calibrate yet"
-    if all(v == "configured" for v in details.values()):
-        source = "all thresholds configured"
-    return Thresholds(
-        overlap=values["overlap"], lexical=values["lexical"], offline=values["offline"],
-        offlimits=values["offlimits"], offline_own=values["offline_own"], lag_days=s.lag_days,
-        recycle_days=s.recycle_days, fdr=s.fdr, min_substance=s.min_substance, source=source,
-        details=details, guardrail_note=cal.guardrail_note if cal and not stale else None)
 
 
 def _findings_key(t: Thresholds, pair: PairConfig, cal: Calibration | None) -> str:
@@ -381,44 +306,6 @@ def analyse_all(store: Store, cfg: MonitorConfig, encoders: Encoders | Encoder,
 
 
 # -- drift -------------------------------------------------------------------------------------
-
-def pair_drift(store: Store, cfg: MonitorConfig, pair: PairConfig, model: str, *,
-               end: datetime) -> DriftResult | None:
-    """Drift of the last window against the executive's own baseline before it, judged against
-    the same statistic on the previous weeks (each against its own baseline)."""
-    a = cfg.analysis
-    window = timedelta(days=a.drift_window_days)
-    baseline = timedelta(days=a.drift_baseline_days)
-    week = timedelta(days=7)
-    start = end - DRIFT_HISTORY_WEEKS * week - window - baseline
-    exec_posts = [(pk, at) for pk, at, text, stored in store.post_moments(
-        pair.executive, since=start, until=end, findings_of=(pair.name, model))
-        if (substance(text) if stored is None else stored) >= a.min_substance]
-    if not exec_posts:
-        return None
-    recent_start = end - window
-    corp_pks = [pk for pk, _, _, _ in store.post_moments(
-        pair.corporate, since=recent_start - baseline, until=end)]
-    try:
-        exec_vecs = store.load_vectors(model, [pk for pk, _ in exec_posts])
-        corp_vecs = store.load_vectors(model, corp_pks)
-    except MissingVectors:  # vectors not computed yet: drift is unknown, not an error
-        return None
-    times = np.asarray([at.timestamp() for _, at in exec_posts], dtype=np.float64)
-
-    def split(until: datetime) -> tuple[np.ndarray, np.ndarray]:
-        cut, lo = (until - window).timestamp(), (until - window - baseline).timestamp()
-        return (exec_vecs[(times >= lo) & (times < cut)],
-                exec_vecs[(times >= cut) & (times < until.timestamp())])
-
-    history = []
-    for k in range(1, DRIFT_HISTORY_WEEKS + 1):
-        past = drift_z(*split(end - k * week), seed=k)
-        if past is not None:
-            history.append(past[2])
-    before, recent = split(end)
-    return voice_drift(before, recent, corp_vecs, history=history, alpha=a.drift_alpha)
-
 
 # -- check -------------------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from monitor.app import freshness as state
 from monitor.app.alerting import load_alert_state
-from monitor.app.analyse import pair_drift
+from monitor.app.drift import pair_drift
 from monitor.app.reports import build_report
 from monitor.config import MonitorConfig, PairConfig, Secrets
 from monitor.errors import ConfigError

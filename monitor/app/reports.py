@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 from monitor.analysis.rates import by_period, totals
 from monitor.app import freshness as state
-from monitor.app.analyse import pair_drift, thresholds_for
+from monitor.app.drift import pair_drift
 from monitor.app.models_choice import report_model
+from monitor.app.thresholds import thresholds_for
 from monitor.config import MonitorConfig, PairConfig
 from monitor.errors import MonitorError, UsageError
 from monitor.i18n import N_

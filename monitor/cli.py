@@ -279,14 +279,8 @@ def _write_example(path: Path) -> None:
                f"`monitor --config {path} init`.")
 
 
-def _one_pair(cfg: MonitorConfig, name: str | None) -> Any:
-    if name:
-        return cfg.pair(name)
-    if len(cfg.pairs) == 1:
-        return cfg.pairs[0]
-    raise UsageError("several pairs are configured: choose one with --pair "
-                     f"({', '.join(p.name for p in cfg.pairs)})" if cfg.pairs else
-                     "no [[pairs]] in the configuration")
+def _one_pair(cfg: MonitorConfig, name: str | None) -> PairConfig:
+    return cfg.pair_or_only(name)
 
 
 def _pct(value: float | None) -> str:
@@ -313,22 +307,21 @@ def check(ctx: click.Context, draft: str, pair_name: str | None, at_text: str | 
     child = _model_child(ctx, pair_name)
     from monitor.bidi import json_escape, neutralise
     from monitor.cli_check import ask_running
-    from monitor.config_files import address_file
-    from monitor.i18n import Lang
-    from monitor.timeparse import AT, local, parse_moment
+    from monitor.config_files import address_file, find_config_path
 
     try:
-        cfg = _config(ctx)
-        pair = _one_pair(cfg, pair_name)
-        zone = Lang.of("en", cfg.schedule.timezone)
-        at = (parse_moment(at_text, datetime.now(UTC), what="--at",
-                           syntax=local(AT, zone.tz, zone.zone_name)) if at_text else None)
-        # A running `monitor run` or `monitor serve` has its model loaded: it answers at once.
-        answer = ask_running(address_file(cfg.source), pair.name, draft, at)
+        # A running `monitor run` or `monitor serve` has its model loaded and its
+        # configuration read: it answers at once, naming the pair and reading --at itself.
+        path = find_config_path(ctx.obj.get("config_path"))
+        answer = ask_running(address_file(str(path)) if path else None, pair_name, draft,
+                             at_text)
         if answer is not None and "error" in answer:
             raise UsageError(str(answer["error"])) if answer.get("exit_code") == 2 else \
                 MonitorError(str(answer["error"]))
         if answer is None:
+            cfg = _config(ctx)
+            pair = cfg.pair_or_only(pair_name)
+            at = cfg.draft_moment(at_text, datetime.now(UTC))
             answer = _check_here(cfg, pair, draft, at, _encoders(cfg, child=child))
     finally:
         if child is not None:

@@ -1,13 +1,12 @@
 """`monitor check` asking a running service or dashboard first (see `web/check_server.py`).
 
-Standard library only, and no database: a warm check costs the Python start-up, the
-configuration and one local HTTP request."""
+Standard library only, no database and no configuration validation: a warm check costs the
+Python start-up, the command line and one local HTTP request."""
 
 from __future__ import annotations
 
 import json
 import os
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,18 +27,19 @@ def is_running(address: Path | None) -> bool:
     return _where(address) is not None
 
 
-def ask_running(address: Path | None, pair: str, text: str,
-                at: datetime | None) -> dict[str, Any] | None:
+def ask_running(address: Path | None, pair: str | None, text: str,
+                at_text: str | None) -> dict[str, Any] | None:
     """The answer of the process named in `address`, or None (no process, or it is gone): the
-    caller then checks on its own. An answer with "error" is a refusal the caller reports."""
+    caller then checks on its own. An answer with "error" is a refusal the caller reports.
+    The process resolves the pair (None: the only one) and reads `at_text` (--at as typed)
+    with the configuration it loaded, so this side reads no configuration at all."""
     where = _where(address)
     if where is None:
         return None
     import urllib.error  # only when a process is there to ask
     import urllib.request
 
-    body = json.dumps({"pair": pair, "text": text,
-                       "at": at.isoformat() if at else None}).encode("utf-8")
+    body = json.dumps({"pair": pair, "text": text, "at_text": at_text}).encode("utf-8")
     request = urllib.request.Request(
         f"{where['url']}/check", data=body, method="POST",
         headers={"Content-Type": "application/json", "X-Monitor-Token": str(where["token"])})

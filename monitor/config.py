@@ -419,6 +419,26 @@ class MonitorConfig(_Strict):
                 return pair
         raise UnknownPair(name, tuple(p.name for p in self.pairs), self.source)
 
+    def pair_or_only(self, name: str | None) -> PairConfig:
+        """The pair named, or without a name the only one configured."""
+        if name:
+            return self.pair(name)
+        if len(self.pairs) == 1:
+            return self.pairs[0]
+        raise UsageError("several pairs are configured: choose one with --pair "
+                         f"({', '.join(p.name for p in self.pairs)})" if self.pairs else
+                         "no [[pairs]] in the configuration")
+
+    def draft_moment(self, text: str | None, now: datetime) -> datetime | None:
+        """`monitor check --at`: a date or time read in the [schedule] time zone, or a
+        duration back from now; None without one (the draft is checked as of now)."""
+        if not text:
+            return None
+        zone = self.schedule.timezone
+        name = str(getattr(zone, "key", None) or zone.tzname(None) or "UTC")
+        return timeparse.parse_moment(text, now, what="--at",
+                                      syntax=timeparse.local(timeparse.AT, zone, name))
+
     def language_for(self, pair: PairConfig | None = None, *,
                      recipients: bool = False) -> str:
         """The language of what a pair's readers get: the pair's own, else (for email to

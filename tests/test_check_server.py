@@ -90,3 +90,39 @@ def test_the_check_server_wants_its_token(configured: Path, use_encoder: Any) ->
             assert bad.value.code == 422 and "empty" in json.loads(bad.value.read())["error"]
         finally:
             server.close()
+
+
+def test_the_running_process_reads_pair_and_at_as_the_cold_check_would(
+        configured: Path, use_encoder: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A warm check reads no configuration: the process names the only pair, reads --at in
+    its [schedule] time zone, and its refusals keep the cold check's messages and exit codes."""
+    cfg = load_config(configured)
+    with Store.open(cfg.database_url()) as store:
+        server = CheckServer(cfg, store, use_encoder, lambda: NOW)
+        try:
+            def no_config(*_args: Any) -> Any:
+                raise AssertionError("the CLI validated the configuration although a "
+                                     "process answers")
+
+            monkeypatch.setattr("monitor.cli._config", no_config)
+            # A local date (midnight in the configured zone), and no --pair: the only pair.
+            result = CliRunner().invoke(cli, ["--config", str(configured), "check", DRAFT,
+                                              "--at", "2026-10-02", "--json"])
+            assert result.exit_code == 0, result.output
+            warm = json.loads(result.output)
+            assert warm["class"] == "overlap" and warm["closest"][0]["post_id"] == "1"
+            bad_at = CliRunner().invoke(cli, ["--config", str(configured), "check", DRAFT,
+                                              "--at", "someday"])
+            assert bad_at.exit_code == 2 and "--at 'someday' is not understood" in bad_at.output
+            assert "Europe/Paris" in bad_at.output
+            unknown = CliRunner().invoke(cli, ["--config", str(configured), "check", DRAFT,
+                                               "--pair", "nope"])
+            assert unknown.exit_code == 2 and "no pair named 'nope'" in unknown.output
+        finally:
+            server.close()
+    monkeypatch.undo()
+    cold = CliRunner().invoke(cli, ["--config", str(configured), "check", DRAFT,
+                                    "--at", "2026-10-02", "--json"])
+    cold_answer = json.loads(cold.output)
+    cold_answer.pop("model_reason"), warm.pop("model_reason")
+    assert cold_answer == warm

@@ -55,10 +55,16 @@ class CheckServer:
                     return
                 try:
                     ask = json.loads(self.rfile.read(length))
-                    when = datetime.fromisoformat(ask["at"]) if ask.get("at") else None
+                    pair_name, at_text, text = ask.get("pair"), ask.get("at_text"), ask["text"]
+                    if not all(isinstance(v, str | None) for v in (pair_name, at_text)) or \
+                            not isinstance(text, str):
+                        raise TypeError("pair, text and at_text are strings")
+                    now = clock()
+                    pair = cfg.pair_or_only(pair_name)
+                    when = cfg.draft_moment(at_text, now)
                     with server.lock:
-                        result = check_draft(store, cfg, cfg.pair(ask["pair"]), encoders,
-                                             str(ask["text"]), now=when or clock())
+                        result = check_draft(store, cfg, pair, encoders, text,
+                                             now=when or now)
                     self._send(200, check_payload(result))
                 except MonitorError as exc:
                     self._send(422, {"error": str(exc), "exit_code": exc.exit_code})

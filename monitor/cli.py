@@ -20,6 +20,7 @@ import click
 
 from monitor import __version__
 from monitor.cli_common import config_from as _config
+from monitor.cli_common import one_blas_thread
 from monitor.cli_common import open_store as _store
 from monitor.cli_common import progress as _progress
 from monitor.cli_common import status as _status
@@ -232,6 +233,7 @@ def report(ctx: click.Context, pair_name: str | None, since: str, until_text: st
 
     Example: monitor report --pair maison-lumiere --since 30d --format html -o report.html
     """
+    one_blas_thread()
     from monitor.app.reports import pair_view
     from monitor.i18n import Lang
     from monitor.report.render import render
@@ -300,8 +302,8 @@ def check(ctx: click.Context, draft: str, pair_name: str | None, at_text: str | 
     Example: monitor check "Fière de notre nouvelle lampe" --pair maison-lumiere
     """
     # One draft gains nothing from BLAS threads, and idle OpenBLAS threads spin: they would
-    # take the core the model loads on (before numpy is imported, so it reads this).
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    # take the core the model loads on.
+    one_blas_thread()
     # The model starts loading at once, in a child process that reads the configuration
     # itself, while this one reads it, opens the store and finds the closest posts.
     child = _model_child(ctx, pair_name)

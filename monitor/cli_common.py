@@ -4,6 +4,7 @@ without importing each other."""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,6 +15,14 @@ import click
 if TYPE_CHECKING:
     from monitor.config import MonitorConfig
     from monitor.store import Store
+
+
+def one_blas_thread() -> None:
+    """Before numpy is imported: its BLAS on one thread. A draft check or a report multiplies
+    small matrices, where OpenBLAS's pool only costs its start (0.1-0.2 s of a numpy import on
+    a 2-core machine) and idle threads that spin on the core the work needs. Commands that
+    encode or analyse in bulk keep every core."""
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
 def config_from(ctx: click.Context, *, required: bool = True) -> MonitorConfig:

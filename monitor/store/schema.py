@@ -1,7 +1,5 @@
 """SQLAlchemy tables. The migrations in `migrations/versions` create exactly these."""
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import Any
 

@@ -14,7 +14,7 @@ prints as one JSON object on its last line:
   analyse) and its ratio to a full recompute (the backfill: what a naive daily job would redo);
 - reembedded_on_noop: posts embedded by a run with no new posts (must be 0);
 - help_s: `monitor --help` as a real process (best of 3);
-- F, status_vs_F, report_year_s (also as report_s), report_year_vs_F,
+- F, status_vs_F, report_year_s (also as report_s), report_year_vs_F, report_year_first_s,
   check_cold_vs_encoder_cold[model] per model, check_warm_s: see scripts/bench_commands.py;
 - pairs_1000_analyse_s (or pairs_<N>_analyse_s): first analysis of N pairs (two weeks of posts
   each, cached vectors) in one store; pairs_1000_analyse_vs_encode: that time for 1,000 pairs

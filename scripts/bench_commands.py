@@ -9,7 +9,9 @@ yardstick measured in the same run, so a busy or slow machine moves both:
 - F: `python -c "import numpy, sqlalchemy"`, the floor of any command that opens the store;
 - status_s, status_vs_F: `monitor status` on a store with a year of a pair;
 - report_year_s, report_year_vs_F: `monitor report --format html` over that year (only with
-  --year-config, or when scripts/bench.py passes its year store);
+  --year-config, or when scripts/bench.py passes its year store), best of three;
+  report_year_first_s, report_year_first_vs_F: the first of them, which also runs the drift
+  test (the next ones read its remembered result);
 - per model (default = all-MiniLM-L6-v2, use-multilingual = the numpy USE encoder):
   encoder_cold_s (a bare process that loads the model and encodes one sentence),
   check_cold_s (`monitor check` of one draft, no monitor process running) and
@@ -123,11 +125,15 @@ def command_figures(work: Path, year_config: Path | None) -> dict[str, object]:
     out["status_s"] = round(status, 3)
     out["status_vs_F"] = round(status / f, 2)
     if year_config is not None:
-        report = best(3, lambda: run([*MONITOR, "--config", str(year_config), "report",
-                                      "--since", "2025-01-01", "--format", "html", "-o",
-                                      str(work / "year-report.html")]))
-        out["report_year_s"] = round(report, 2)
-        out["report_year_vs_F"] = round(report / f, 2)
+        reports = [run([*MONITOR, "--config", str(year_config), "report", "--since",
+                        "2025-01-01", "--format", "html", "-o", str(work / "year-report.html")])
+                   for _ in range(3)]
+        # The first report after an analysis also runs the drift test; later ones, the store
+        # unchanged, read its remembered result (app/drift.py). Both are shown.
+        out["report_year_first_s"] = round(reports[0], 2)
+        out["report_year_first_vs_F"] = round(reports[0] / f, 2)
+        out["report_year_s"] = round(min(reports), 2)
+        out["report_year_vs_F"] = round(min(reports) / f, 2)
     for model, config in configs.items():
         bare = best(3, lambda model=model: run([PYTHON, "-c", BARE_ENCODERS[model]]))
         cold = best(3, lambda config=config: run(check_args(config)))

@@ -3,17 +3,26 @@ pure test in `monitor.analysis.drift` compares; no model needed)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
+import math
+from dataclasses import asdict, fields
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 
 from monitor.analysis.drift import DriftResult, drift_z, voice_drift
 from monitor.analysis.substance import substance
 from monitor.config import MonitorConfig, PairConfig
-from monitor.errors import MissingVectors
+from monitor.errors import MissingVectors, MonitorError
 from monitor.store import Store
 
+log = logging.getLogger(__name__)
 DRIFT_HISTORY_WEEKS = 12
+DRIFT_VERSION = 1  # part of every remembered result's key: a new test recomputes them
+REMEMBERED = 4  # results kept per pair and model (a report's end, a digest's, ...)
 
 
 def pair_drift(store: Store, cfg: MonitorConfig, pair: PairConfig, model: str, *,
@@ -25,14 +34,23 @@ def pair_drift(store: Store, cfg: MonitorConfig, pair: PairConfig, model: str, *
     baseline = timedelta(days=a.drift_baseline_days)
     week = timedelta(days=7)
     start = end - DRIFT_HISTORY_WEEKS * week - window - baseline
-    exec_posts = [(pk, at) for pk, at, text, stored in store.post_moments(
-        pair.executive, since=start, until=end, findings_of=(pair.name, model))
-        if (substance(text) if stored is None else stored) >= a.min_substance]
+    moments = store.post_moments(pair.executive, since=start, until=end,
+                                 findings_of=(pair.name, model))
+    exec_posts = [(pk, at) for pk, at, text, stored in moments
+                  if (substance(text) if stored is None else stored) >= a.min_substance]
     if not exec_posts:
         return None
     recent_start = end - window
-    corp_pks = [pk for pk, _, _, _ in store.post_moments(
-        pair.corporate, since=recent_start - baseline, until=end)]
+    corp = store.post_moments(pair.corporate, since=recent_start - baseline, until=end)
+    corp_pks = [pk for pk, _, _, _ in corp]
+    # The test reads a few thousand vectors and runs thirteen permutation tests (a third of a
+    # year's report); its result depends only on these posts, their texts and the settings,
+    # so it is remembered under a digest of them, and any change of input recomputes it.
+    key = _inputs_key(model, end, a, exec_posts, moments, corp)
+    slot = f"drift:{pair.name}:{model}"
+    known = _remembered(store, slot, key)
+    if known is not None:
+        return known
     try:
         exec_vecs = store.load_vectors(model, [pk for pk, _ in exec_posts])
         corp_vecs = store.load_vectors(model, corp_pks)
@@ -51,4 +69,41 @@ def pair_drift(store: Store, cfg: MonitorConfig, pair: PairConfig, model: str, *
         if past is not None:
             history.append(past[2])
     before, recent = split(end)
-    return voice_drift(before, recent, corp_vecs, history=history, alpha=a.drift_alpha)
+    result = voice_drift(before, recent, corp_vecs, history=history, alpha=a.drift_alpha)
+    _remember(store, slot, key, result)
+    return result
+
+
+def _inputs_key(model: str, end: datetime, settings: Any, kept: list[tuple[int, datetime]],
+                executive: list[tuple[int, datetime, str, int | None]],
+                corporate: list[tuple[int, datetime, str, int | None]]) -> str:
+    digest = hashlib.sha256(json.dumps(
+        [DRIFT_VERSION, DRIFT_HISTORY_WEEKS, model, end.isoformat(),
+         settings.drift_window_days, settings.drift_baseline_days, settings.drift_alpha,
+         settings.min_substance, [pk for pk, _ in kept]]).encode())
+    for pk, at, text, _ in (*executive, *corporate):  # texts: a vector follows its text
+        digest.update(f"\x00{pk}\x00{at.timestamp()}\x00".encode())
+        digest.update(text.encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()[:32]
+
+
+def _remembered(store: Store, slot: str, key: str) -> DriftResult | None:
+    try:
+        value = (store.get_value(slot) or {}).get(key)
+        return DriftResult(**value) if isinstance(value, dict) else None
+    except (MonitorError, TypeError):  # unreadable, or written by another version
+        return None
+
+
+def _remember(store: Store, slot: str, key: str, result: DriftResult) -> None:
+    values = asdict(result)
+    if any(isinstance(v, float) and not math.isfinite(v) for v in values.values()):
+        return  # JSON (and PostgreSQL's JSONB) has no NaN: such a result is just recomputed
+    try:
+        kept = {k: v for k, v in (store.get_value(slot) or {}).items()
+                if isinstance(v, dict) and set(v) == {f.name for f in fields(DriftResult)}}
+        kept.pop(key, None)
+        kept[key] = values
+        store.set_value(slot, dict(list(kept.items())[-REMEMBERED:]))
+    except MonitorError as exc:  # a read-only store, a concurrent write: only a cache
+        log.debug("drift of %s not remembered: %s", slot, exc)

@@ -1,0 +1,82 @@
+"""The voice drift is computed once per state of its inputs (`app/drift.py`): a report, the
+dashboard and the digest read the remembered result, and any new or edited post recomputes it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from monitor.app.drift import pair_drift
+from monitor.config import parse_config
+from monitor.models import Post
+from monitor.store import Store
+
+START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+MODEL = "test-model"
+WORDS = ["atelier", "lampe", "laiton", "vélo", "course", "montagne", "marché", "équipe",
+         "client", "usine", "salon", "projet", "recette", "voyage", "livre", "musique"]
+
+
+def _post(i: int, account: str, at: datetime, text: str) -> Post:
+    return Post(post_id=str(1000 + i), account=account, created_at=at, text=text)
+
+
+def _vectors(store: Store, rng: np.random.Generator) -> None:
+    missing = store.posts_missing_vectors(MODEL)
+    vecs = rng.normal(size=(len(missing), 16)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    store.save_vectors(MODEL, [(sp.pk, sp.text_hash, v) for sp, v in zip(missing, vecs,
+                                                                          strict=True)])
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Any:
+    rng = np.random.default_rng(3)
+    posts = []
+    for day in range(7 * 22):  # 22 weeks: a baseline and twelve weeks of history
+        at = START + timedelta(days=day)
+        for k in range(2):
+            words = " ".join(rng.choice(WORDS, size=5))
+            posts.append(_post(len(posts), "ceo", at + timedelta(hours=k), f"Aujourd'hui {words}"))
+        posts.append(_post(len(posts), "brand", at + timedelta(hours=3), f"Notre {words}"))
+    with Store.open(f"sqlite:///{tmp_path / 'm.db'}") as s:
+        s.import_posts(posts, source="test")
+        _vectors(s, rng)
+        yield s
+
+
+CFG = parse_config({"database": {"url": "sqlite:///unused.db"},
+                    "pairs": [{"name": "p", "executive": ["ceo"], "corporate": ["brand"]}]})
+
+
+def test_the_drift_is_remembered_until_its_posts_change(store: Store,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    pair = CFG.pairs[0]
+    end = START + timedelta(days=7 * 22)
+    first = pair_drift(store, CFG, pair, MODEL, end=end)
+    assert first is not None and first.status != "insufficient data"
+    loaded: list[int] = []
+    load_vectors = store.load_vectors
+
+    def counting(model: str, pks: Any) -> Any:
+        loaded.append(len(pks))
+        return load_vectors(model, pks)
+
+    monkeypatch.setattr(store, "load_vectors", counting)
+    assert pair_drift(store, CFG, pair, MODEL, end=end) == first  # remembered
+    assert loaded == []
+    other_end = pair_drift(store, CFG, pair, MODEL, end=end - timedelta(days=1))
+    assert loaded and other_end is not None  # another period is another result
+    loaded.clear()
+    assert pair_drift(store, CFG, pair, MODEL, end=end) == first  # both are kept
+    assert loaded == []
+    # A new executive post in the window: the inputs changed, the test runs again.
+    store.import_posts([_post(9999, "ceo", end - timedelta(hours=2),
+                              "Une toute nouvelle lampe en laiton pour le salon")], source="test")
+    _vectors(store, np.random.default_rng(9))
+    again = pair_drift(store, CFG, pair, MODEL, end=end)
+    assert loaded and again is not None and again.n_recent == first.n_recent + 1

@@ -80,3 +80,25 @@ def test_the_drift_is_remembered_until_its_posts_change(store: Store,
     _vectors(store, np.random.default_rng(9))
     again = pair_drift(store, CFG, pair, MODEL, end=end)
     assert loaded and again is not None and again.n_recent == first.n_recent + 1
+
+
+def test_a_busy_store_is_not_waited_for(store: Store, tmp_path: Path) -> None:
+    """While another process writes (here: holds SQLite's write lock), the drift is computed
+    and given, not remembered; the store's connections keep waiting as long as before."""
+    import sqlite3
+
+    pair = CFG.pairs[0]
+    end = START + timedelta(days=7 * 22)
+    writer = sqlite3.connect(tmp_path / "m.db", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # what the service's analysis holds while it writes
+    try:
+        busy = pair_drift(store, CFG, pair, MODEL, end=end)
+        assert busy is not None and busy.status != "insufficient data"
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert store.get_value("drift:p:test-model") is None  # not remembered
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
+    assert pair_drift(store, CFG, pair, MODEL, end=end) == busy
+    assert store.get_value("drift:p:test-model")  # remembered once the store is free

@@ -104,6 +104,7 @@ def _remember(store: Store, slot: str, key: str, result: DriftResult) -> None:
                 if isinstance(v, dict) and set(v) == {f.name for f in fields(DriftResult)}}
         kept.pop(key, None)
         kept[key] = values
-        store.set_value(slot, dict(list(kept.items())[-REMEMBERED:]))
-    except MonitorError as exc:  # a read-only store, a concurrent write: only a cache
+        if not store.offer_value(slot, dict(list(kept.items())[-REMEMBERED:])):
+            log.debug("drift of %s not remembered: the store is busy or read-only", slot)
+    except MonitorError as exc:  # only a cache: recomputed next time
         log.debug("drift of %s not remembered: %s", slot, exc)

@@ -7,11 +7,13 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.errors import MissingVectors
 from monitor.models import Calibration, Finding, NullTail, PostClass
 from monitor.store.base import StoreBase, stored_posts
+from monitor.store.engine import SQLITE_BUSY_MS
 from monitor.store.rows import (
     CLASSES,
     POST_COLUMNS,
@@ -39,6 +41,7 @@ FINDING_COLUMNS = (FindingRow.created_at, FindingRow.post_class, FindingRow.reas
                    FindingRow.substance, FindingRow.days_apart, FindingRow.p_value,
                    FindingRow.q_value, FindingRow.text_hash, FindingRow.thresholds_key)
 FINDING_WIDTH = len(FINDING_COLUMNS)
+CACHE_WAIT_MS = 50  # how long a cache write waits for another writer before giving up
 NEAREST = FINDING_COLUMNS.index(FindingRow.nearest_post_id)
 
 if TYPE_CHECKING:  # vectors are numpy arrays; the store imports numpy only to handle them
@@ -213,6 +216,35 @@ class AnalysisRepository(StoreBase):
         with self.session() as s:
             row = s.get(KeyValueRow, key)
             return dict(row.value) if row else None
+
+    def offer_value(self, key: str, value: dict[str, Any]) -> bool:
+        """`set_value` for a cache: gives up (False) rather than wait while another process
+        writes (SQLite's busy timeout, PostgreSQL's lock wait), so a report never waits on the
+        service to remember what it can recompute."""
+        sqlite = self.engine.dialect.name == "sqlite"
+        try:
+            with self.engine.connect() as conn:
+                if sqlite:
+                    conn.exec_driver_sql(f"PRAGMA busy_timeout={CACHE_WAIT_MS}")
+                    conn.commit()
+                try:
+                    if not sqlite:
+                        conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{CACHE_WAIT_MS}ms'")
+                    row = {"value": value, "updated_at": utc_now()}
+                    if not conn.execute(update(KeyValueRow).where(KeyValueRow.key == key)
+                                        .values(**row)).rowcount:
+                        conn.execute(insert(KeyValueRow).values(key=key, **row))
+                    conn.commit()
+                    return True
+                except SQLAlchemyError:
+                    conn.rollback()
+                    return False
+                finally:
+                    if sqlite:  # the pooled connection waits as long as every other one
+                        conn.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+                        conn.commit()
+        except SQLAlchemyError:
+            return False
 
     def set_value(self, key: str, value: dict[str, Any]) -> None:
         with self.session() as s:

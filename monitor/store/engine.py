@@ -21,6 +21,7 @@ def display_url(url: str) -> str:
 
 # A database that does not answer is an error within seconds, not after TCP's minutes.
 PG_CONNECT_TIMEOUT_S = 10
+SQLITE_BUSY_MS = 30_000  # how long a write waits for another process's (the service's) to end
 
 
 def create_store_engine(url: str) -> Engine:
@@ -58,7 +59,7 @@ def create_store_engine(url: str) -> Engine:
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
     cur.execute("PRAGMA journal_mode=WAL")
     # With WAL, NORMAL syncs at checkpoints rather than at every commit: a killed process loses
     # nothing it committed (the WAL is in the OS's hands), only a power cut can take back the

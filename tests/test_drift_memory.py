@@ -4,7 +4,6 @@ dashboard and the digest read the remembered result, and any new or edited post 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -34,7 +33,8 @@ def _vectors(store: Store, rng: np.random.Generator) -> None:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Any:
+def store(db_url: str) -> Any:
+    """Twenty-two weeks of a pair with vectors, on SQLite and (in CI) PostgreSQL."""
     rng = np.random.default_rng(3)
     posts = []
     for day in range(7 * 22):  # 22 weeks: a baseline and twelve weeks of history
@@ -43,7 +43,7 @@ def store(tmp_path: Path) -> Any:
             words = " ".join(rng.choice(WORDS, size=5))
             posts.append(_post(len(posts), "ceo", at + timedelta(hours=k), f"Aujourd'hui {words}"))
         posts.append(_post(len(posts), "brand", at + timedelta(hours=3), f"Notre {words}"))
-    with Store.open(f"sqlite:///{tmp_path / 'm.db'}") as s:
+    with Store.open(db_url) as s:
         s.import_posts(posts, source="test")
         _vectors(s, rng)
         yield s
@@ -82,23 +82,30 @@ def test_the_drift_is_remembered_until_its_posts_change(store: Store,
     assert loaded and again is not None and again.n_recent == first.n_recent + 1
 
 
-def test_a_busy_store_is_not_waited_for(store: Store, tmp_path: Path) -> None:
-    """While another process writes (here: holds SQLite's write lock), the drift is computed
-    and given, not remembered; the store's connections keep waiting as long as before."""
-    import sqlite3
+def test_a_busy_store_is_not_waited_for(store: Store, db_url: str) -> None:
+    """While another process writes (SQLite: holds the write lock; PostgreSQL: holds the
+    remembered row), the drift is computed and given, not remembered, and the store's own
+    connections keep waiting as long as before for their real writes."""
+    from sqlalchemy import create_engine, text
 
     pair = CFG.pairs[0]
     end = START + timedelta(days=7 * 22)
-    writer = sqlite3.connect(tmp_path / "m.db", isolation_level=None)
-    writer.execute("BEGIN IMMEDIATE")  # what the service's analysis holds while it writes
-    try:
-        busy = pair_drift(store, CFG, pair, MODEL, end=end)
-        assert busy is not None and busy.status != "insufficient data"
-    finally:
-        writer.execute("ROLLBACK")
-        writer.close()
-    assert store.get_value("drift:p:test-model") is None  # not remembered
-    with store.engine.connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
-    assert pair_drift(store, CFG, pair, MODEL, end=end) == busy
-    assert store.get_value("drift:p:test-model")  # remembered once the store is free
+    first = pair_drift(store, CFG, pair, MODEL, end=end)  # remembered: the row exists
+    assert first is not None and len(store.get_value("drift:p:test-model") or {}) == 1
+    other = create_engine(db_url)
+    with other.connect() as writer:
+        if db_url.startswith("sqlite"):
+            writer.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            writer.execute(text("SELECT key FROM kv WHERE key = 'drift:p:test-model' "
+                                "FOR UPDATE"))
+        busy = pair_drift(store, CFG, pair, MODEL, end=end - timedelta(days=1))
+        writer.rollback()
+    other.dispose()
+    assert busy is not None and busy.status != "insufficient data"
+    assert len(store.get_value("drift:p:test-model") or {}) == 1  # not remembered
+    if db_url.startswith("sqlite"):
+        with store.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
+    assert pair_drift(store, CFG, pair, MODEL, end=end - timedelta(days=1)) == busy
+    assert len(store.get_value("drift:p:test-model") or {}) == 2  # once the store is free

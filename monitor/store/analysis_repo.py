@@ -89,10 +89,11 @@ class AnalysisRepository(StoreBase):
         dim = 0
         with self.session() as s:
             for chunk in chunked(list(pks), 2000):
-                for pk, d, blob in s.execute(select(EmbeddingRow.post_pk, EmbeddingRow.dim,
-                                                    EmbeddingRow.vector)
-                                             .where(EmbeddingRow.model == model,
-                                                    EmbeddingRow.post_pk.in_(chunk))):
+                # Core rows on the session's connection: no ORM result machinery per vector.
+                for pk, d, blob in s.connection().execute(
+                        select(EmbeddingRow.post_pk, EmbeddingRow.dim, EmbeddingRow.vector)
+                        .where(EmbeddingRow.model == model,
+                               EmbeddingRow.post_pk.in_(chunk))).all():
                     found[pk] = blob
                     dim = d
         missing = [pk for pk in pks if pk not in found]

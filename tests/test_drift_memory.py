@@ -4,6 +4,7 @@ dashboard and the digest read the remembered result, and any new or edited post 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -109,3 +110,43 @@ def test_a_busy_store_is_not_waited_for(store: Store, db_url: str) -> None:
             assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
     assert pair_drift(store, CFG, pair, MODEL, end=end - timedelta(days=1)) == busy
     assert len(store.get_value("drift:p:test-model") or {}) == 2  # once the store is free
+
+
+def test_an_analysis_leaves_the_next_report_its_drift(tmp_path: Path, use_encoder: Any,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """`monitor analyse` (and the service's tick, through the same call) computes the drift a
+    report until now shows: the report then loads no vector for it."""
+    import json
+
+    from click.testing import CliRunner
+
+    from monitor.cli import cli
+    from monitor.config import load_config
+
+    config = tmp_path / "monitor.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "m.db"}"\n[model]\n'
+                      'name = "use-multilingual"\n[[pairs]]\nname = "p"\nexecutive = ["ceo"]\n'
+                      'corporate = ["brand"]\n', encoding="utf-8")
+    posts = tmp_path / "p.jsonl"
+    posts.write_text("\n".join(json.dumps({
+        "id": str(i + 1), "account": "ceo" if i % 2 else "brand",
+        "created_at": (START + timedelta(days=i)).isoformat(),
+        "text": f"Jour {i} : notre atelier prépare une nouvelle lampe en laiton recyclé"})
+        for i in range(30)) + "\n", encoding="utf-8")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--config", str(config), "ingest", "--from-jsonl",
+                               str(posts)]).exit_code == 0
+    analysed = runner.invoke(cli, ["--config", str(config), "analyse"])
+    assert analysed.exit_code == 0, analysed.output
+    cfg = load_config(config)
+    with Store.open(cfg.database_url()) as s:
+        assert len(s.get_value("drift:p:use-multilingual-v3") or {}) == 1  # remembered
+
+        def no_vectors(*_args: Any) -> Any:
+            raise AssertionError("the report recomputed the drift the analysis left")
+
+        monkeypatch.setattr(s, "load_vectors", no_vectors)
+        from monitor.app.reports import build_report
+
+        report = build_report(s, cfg, cfg.pairs[0])
+        assert report.drift is not None and report.drift.status == "insufficient data"

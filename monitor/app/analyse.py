@@ -25,6 +25,7 @@ from monitor.analysis.offlimits import NEUTRAL_EXAMPLES, Guardrails
 from monitor.analysis.similarity import topic_centroids
 from monitor.analysis.substance import substance
 from monitor.analysis.text import embedding_text
+from monitor.app.drift import refresh_drift
 from monitor.app.models_choice import choose_model, remember
 from monitor.app.thresholds import Settings, settings_for, thresholds_for, topics_key
 from monitor.config import MonitorConfig, PairConfig
@@ -297,6 +298,8 @@ def analyse_with_model(store: Store, cfg: MonitorConfig, pair: PairConfig,
     encoder = encoders.get(choice.name)
     embedded = embed_pending(store, encoder, pair.accounts, progress)
     analysis = analyse_pair(store, cfg, pair, encoders, recalibrate=recalibrate)
+    if analysis.analysed:  # the next report reads the drift, not recomputes it
+        refresh_drift(store, cfg, pair, analysis.model)
     return PairRun(choice, encoder.model_id, embedded, analysis)
 
 
@@ -304,8 +307,6 @@ def analyse_all(store: Store, cfg: MonitorConfig, encoders: Encoders | Encoder,
                 pairs: Sequence[PairConfig] | None = None) -> list[PairAnalysis]:
     return [analyse_pair(store, cfg, p, encoders) for p in (pairs or cfg.pairs)]
 
-
-# -- drift -------------------------------------------------------------------------------------
 
 # -- check -------------------------------------------------------------------------------------
 

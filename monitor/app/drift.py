@@ -74,6 +74,17 @@ def pair_drift(store: Store, cfg: MonitorConfig, pair: PairConfig, model: str, *
     return result
 
 
+def refresh_drift(store: Store, cfg: MonitorConfig, pair: PairConfig,
+                  model: str) -> DriftResult | None:
+    """The drift up to the pair's newest post (what a report until now shows), computed and
+    remembered after an analysis: the service and `monitor analyse` pay for it, in the
+    background or while the person waits for the analysis anyway, not the next report."""
+    _, last = store.time_range(pair.accounts)
+    if last is None:
+        return None
+    return pair_drift(store, cfg, pair, model, end=last + timedelta(seconds=1))
+
+
 def _inputs_key(model: str, end: datetime, settings: Any, kept: list[tuple[int, datetime]],
                 executive: list[tuple[int, datetime, str, int | None]],
                 corporate: list[tuple[int, datetime, str, int | None]]) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 from monitor.app import freshness as state
 from monitor.app.alerting import evaluate_alert
 from monitor.app.analyse import analyse_pair
+from monitor.app.drift import refresh_drift
 from monitor.config import MonitorConfig, PairConfig, Secrets, load_config
 from monitor.embed import Encoder, Encoders
 from monitor.errors import MonitorError
@@ -76,6 +77,8 @@ def run_pair(rt: Runtime, pair: PairConfig) -> None:
     result = analyse_pair(rt.store, rt.cfg, pair, rt.encoders())
     log.info("pair %s: analysed %d of %d executive posts", pair.name, result.analysed,
              result.total)
+    if result.analysed:  # reports and the dashboard then read the drift, not recompute it
+        refresh_drift(rt.store, rt.cfg, pair, result.model)
     now = rt.clock()
     evaluate_alert(rt.store, rt.cfg, pair, now, channels=chat_channels(rt.secrets))
     state.record_heartbeat(rt.store, now, os.getpid())

@@ -8,10 +8,12 @@ on a brand's themes, with retweets, shared links and paraphrases), then measures
 prints as one JSON object on its last line:
 
 - encode_posts_per_s: raw `SentenceTransformer.encode` throughput on the corpus texts;
-- backfill_posts_per_s, backfill_vs_encode: import (JSONL) + embed + analyse of the whole corpus
-  into a fresh SQLite store, and its ratio to raw encode;
+- backfill_posts_per_s, backfill_vs_encode: import (JSONL) + embed + analyse of the whole
+  corpus into a fresh SQLite store (and the drift up to the newest post, as the service's tick
+  computes it), and its ratio to raw encode;
 - incremental_s, incremental_vs_full: a daily run (one new day of posts: import + embed +
-  analyse) and its ratio to a full recompute (the backfill: what a naive daily job would redo);
+  analyse + drift) and its ratio to a full recompute (the backfill: what a naive daily job
+  would redo);
 - reembedded_on_noop: posts embedded by a run with no new posts (must be 0);
 - help_s: `monitor --help` as a real process (best of 3);
 - F, status_vs_F, report_year_s (also as report_s), report_year_vs_F, report_year_first_s,
@@ -45,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from monitor.analysis.text import embedding_text  # noqa: E402
+from monitor.app.drift import refresh_drift  # noqa: E402
 from monitor.config import load_config, parse_config  # noqa: E402
 from monitor.embed import make_encoder  # noqa: E402
 from monitor.models import Post, PostKind  # noqa: E402
@@ -212,11 +215,15 @@ def main(argv: list[str] | None = None) -> int:
     pair = cfg.pairs[0]
 
     def daily_job(jsonl: Path) -> int:
-        """What a scheduled run does with new posts: import, embed, analyse."""
+        """What a scheduled run does with new posts: import, embed, analyse, and the drift
+        up to the newest post (what the service's tick leaves the next report)."""
         with Store.open(cfg.database_url()) as store:
             import_jsonl(store, jsonl)
             embed_pending(store, encoder, pair.accounts)
-            return analyse_pair(store, cfg, pair, encoder).analysed
+            result = analyse_pair(store, cfg, pair, encoder)
+            if result.analysed:
+                refresh_drift(store, cfg, pair, result.model)
+            return result.analysed
 
     jsonl = write_jsonl(posts, work / "year.jsonl")
     peak.reset()

@@ -250,7 +250,7 @@ def report(ctx: click.Context, pair_name: str | None, since: str, until_text: st
         raise UsageError(f"--since {since!r} ({zone.when(start)}) is not before --until "
                          f"{until_text!r} ({zone.when(end)}, {zone.zone_name}): the period "
                          "would be empty. Give a start before the end.")
-    pair = _one_pair(cfg, pair_name)
+    pair = cfg.pair_or_only(pair_name)
     with _status(f"Building the {fmt} report of {pair.name}"), _store(cfg) as store:
         view = pair_view(store, cfg, pair, since=start, until=end, now=now,
                          with_silences=False)
@@ -279,10 +279,6 @@ def _write_example(path: Path) -> None:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
     click.echo(f"Wrote {path}: set your pairs' accounts and [email], then run "
                f"`monitor --config {path} init`.")
-
-
-def _one_pair(cfg: MonitorConfig, name: str | None) -> PairConfig:
-    return cfg.pair_or_only(name)
 
 
 def _pct(value: float | None) -> str:
@@ -378,7 +374,7 @@ def _model_child(ctx: click.Context, pair_name: str | None) -> Any:
             # Read only: upgrading the schema, if it must be, is the parent's job.
             store = Store.open(cfg.database_url(), upgrade=False)
             try:
-                name = choose_model(store, cfg, _one_pair(cfg, pair_name)).name
+                name = choose_model(store, cfg, cfg.pair_or_only(pair_name)).name
             finally:
                 store.close()
         return make_encoder(name, batch_size=cfg.model.batch_size, threads=1)

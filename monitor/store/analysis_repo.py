@@ -7,10 +7,10 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
 
-from monitor.errors import MissingVectors
+from monitor.errors import MissingVectors, StoreError
 from monitor.models import Calibration, Finding, NullTail, PostClass
 from monitor.store.base import StoreBase, stored_posts
 from monitor.store.engine import SQLITE_BUSY_MS
@@ -224,37 +224,32 @@ class AnalysisRepository(StoreBase):
         service to remember what it can recompute."""
         sqlite = self.engine.dialect.name == "sqlite"
         try:
-            with self.engine.connect() as conn:
-                if sqlite:
-                    conn.exec_driver_sql(f"PRAGMA busy_timeout={CACHE_WAIT_MS}")
-                    conn.commit()
+            with self.session() as s:
+                conn = s.connection()
+                conn.exec_driver_sql(f"PRAGMA busy_timeout={CACHE_WAIT_MS}" if sqlite else
+                                     f"SET LOCAL lock_timeout = '{CACHE_WAIT_MS}ms'")
                 try:
-                    if not sqlite:
-                        conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{CACHE_WAIT_MS}ms'")
-                    row = {"value": value, "updated_at": utc_now()}
-                    if not conn.execute(update(KeyValueRow).where(KeyValueRow.key == key)
-                                        .values(**row)).rowcount:
-                        conn.execute(insert(KeyValueRow).values(key=key, **row))
-                    conn.commit()
-                    return True
-                except SQLAlchemyError:
-                    conn.rollback()
-                    return False
+                    _put_value(s, key, value)
+                    s.flush()  # the write lock is taken here, within the short wait
                 finally:
                     if sqlite:  # the pooled connection waits as long as every other one
                         conn.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
-                        conn.commit()
-        except SQLAlchemyError:
+        except StoreError:
             return False
+        return True
 
     def set_value(self, key: str, value: dict[str, Any]) -> None:
         with self.session() as s:
-            row = s.get(KeyValueRow, key)
-            if row is None:
-                s.add(KeyValueRow(key=key, value=value, updated_at=utc_now()))
-            else:
-                row.value = value
-                row.updated_at = utc_now()
+            _put_value(s, key, value)
+
+
+def _put_value(s: Session, key: str, value: dict[str, Any]) -> None:
+    row = s.get(KeyValueRow, key)
+    if row is None:
+        s.add(KeyValueRow(key=key, value=value, updated_at=utc_now()))
+    else:
+        row.value = value
+        row.updated_at = utc_now()
 
 
 def _float32(vec: np.ndarray) -> np.ndarray:

@@ -16,6 +16,7 @@ import hashlib
 import json
 import math
 import re
+import signal
 import threading
 import time
 from dataclasses import dataclass, field
@@ -629,6 +630,9 @@ def main(argv: list[str] | None = None) -> None:
         emulator.load_jsonl(args.jsonl)
     else:  # something to look at when started by hand
         emulator.add_posts("demo", 25, start=datetime.now(UTC) - timedelta(days=3))
+    # A shell that starts us in the background (`make test &`) hands down SIGINT ignored; the
+    # script promises that Ctrl-C (or SIGINT from a test) stops it cleanly, so ask for it here.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     emulator.start()
     print(emulator.base_url, flush=True)
     try:

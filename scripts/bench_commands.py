@@ -11,7 +11,8 @@ yardstick measured in the same run, so a busy or slow machine moves both:
 - report_year_s, report_year_vs_F: `monitor report --format html` over that year (only with
   --year-config, or when scripts/bench.py passes its year store), best of three;
   report_year_first_s, report_year_first_vs_F: the first of them, which also runs the drift
-  test (the next ones read its remembered result);
+  test when no analysis left it (scripts/bench.py's daily job does; the next ones read its
+  remembered result); report_year_runs_s: all three, as a slow one on a shared machine shows;
 - per model (default = all-MiniLM-L6-v2, use-multilingual = the numpy USE encoder):
   encoder_cold_s (a bare process that loads the model and encodes one sentence),
   check_cold_s (`monitor check` of one draft, no monitor process running) and
@@ -132,6 +133,7 @@ def command_figures(work: Path, year_config: Path | None) -> dict[str, object]:
         # unchanged, read its remembered result (app/drift.py). Both are shown.
         out["report_year_first_s"] = round(reports[0], 2)
         out["report_year_first_vs_F"] = round(reports[0] / f, 2)
+        out["report_year_runs_s"] = [round(r, 2) for r in reports]
         out["report_year_s"] = round(min(reports), 2)
         out["report_year_vs_F"] = round(min(reports) / f, 2)
     for model, config in configs.items():

@@ -15,6 +15,14 @@ traceback reaches the terminal. No message ever carries a secret.
     ├── ModelError                  the embedding model cannot be loaded
     ├── SourceError                 the X API failed in a way that stops the run
     │   ├── AuthError               the bearer token was refused (401)
+    │   ├── AccessDenied            the app's access level does not cover the endpoint (403)
+    │   ├── AccountUnavailable      one account is suspended, protected, deleted or not found
+    │   │                           (.account, .status, .detail); the run goes on without it
+    │   ├── RateLimited             X's limit resets later than we may wait (.account,
+    │   │                           .reset_at); the next run resumes from the saved page
+    │   ├── TemporaryFailure        5xx, timeouts, connection errors after every retry
+    │   │                           (.billed: posts X may still bill)
+    │   ├── MalformedResponse       a body that is not the JSON asked for
     │   └── CollectionFailed        some accounts could not be collected (.failures, .total,
     │                               .report); the others were
     ├── DeliveryError               SMTP or webhook delivery failed (the message stays queued)
@@ -22,6 +30,8 @@ traceback reaches the terminal. No message ever carries a secret.
 """
 
 from __future__ import annotations
+
+import time
 
 
 class MonitorError(Exception):
@@ -118,6 +128,46 @@ class CollectionFailed(SourceError):
                              for message, names in by_message.items())
         super().__init__(f"{len(failures)} of {total} accounts could not be collected. "
                          f"{problems} Run `monitor ingest` again to resume.")
+
+
+class AccountUnavailable(SourceError):
+    """The timeline of one account cannot be read: suspended, protected, deleted or not found."""
+
+    def __init__(self, account: str, status: str, detail: str) -> None:
+        self.account, self.status, self.detail = account, status, detail
+        super().__init__(f"@{account} is {status} on X ({detail}); it is skipped until X "
+                         "serves it again. Remove it from the pair if this is permanent.")
+
+
+class RateLimited(SourceError):
+    """X's rate limit resets later than `[x] max_rate_limit_wait_s` allows us to wait."""
+
+    def __init__(self, account: str, reset_at: float, max_wait_s: float) -> None:
+        self.account, self.reset_at = account, reset_at
+        try:
+            when = time.strftime("%H:%M:%S UTC", time.gmtime(reset_at))
+        except (OverflowError, OSError, ValueError):
+            when = "an unknown time"
+        super().__init__(f"X API rate limit reached on @{account}; it resets at {when}, later "
+                         f"than [x] max_rate_limit_wait_s ({max_wait_s:g} s) allows waiting. "
+                         "Stopped cleanly: the next run resumes from the last saved page.")
+
+
+class TemporaryFailure(SourceError):
+    """X kept failing (5xx, timeouts, connection errors) after every retry. `billed` is what
+    X may still bill: the posts it served to requests that timed out (the page size asked)."""
+
+    def __init__(self, message: str, *, billed: int = 0) -> None:
+        super().__init__(message)
+        self.billed = billed
+
+
+class MalformedResponse(SourceError):
+    """X answered with a body that is not the JSON we asked for."""
+
+
+class AccessDenied(SourceError):
+    """The app behind the token may not use this endpoint (e.g. its access level)."""
 
 
 class DeliveryError(MonitorError):

@@ -26,6 +26,8 @@ Besides the floors:
     monitor.analysis.*, and is pure: no database, network or process module of the standard
     library, no `time` module, no call reading the clock (datetime.now/utcnow/today,
     date.today).
+  - every error a user can meet (a subclass of a class of monitor/errors.py) is defined in
+    monitor/errors.py, whose docstring draws the tree: callers branch on its types.
 Same-floor imports are allowed except where a rule above forbids them.
 """
 
@@ -207,6 +209,64 @@ def violations(root: Path = ROOT) -> list[tuple[Import | None, str, str]]:
                 found.append((None, f"{rel}:{line}", f"calls {call}: monitor/analysis/ reads "
                                                      "no clock (take the time as an argument)"))
     return found
+
+
+def stray_errors(root: Path = ROOT) -> list[tuple[str, str]]:
+    """(file:line, class) for each subclass of an error of monitor/errors.py defined elsewhere
+    (through any chain of such subclasses)."""
+    errors_py = root / "monitor" / "errors.py"
+    tree = {n.name for n in ast.walk(ast.parse(errors_py.read_text(encoding="utf-8")))
+            if isinstance(n, ast.ClassDef)}
+    classes: list[tuple[str, ast.ClassDef]] = []
+    for path in sources(root):
+        if path != errors_py:
+            rel = path.relative_to(root).as_posix()
+            classes += [(rel, n) for n in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                        if isinstance(n, ast.ClassDef)]
+
+    def base_names(node: ast.ClassDef) -> set[str]:
+        return {b.id if isinstance(b, ast.Name) else b.attr for b in node.bases
+                if isinstance(b, ast.Name | ast.Attribute)}
+
+    stray: dict[tuple[str, int], str] = {}
+    known = set(tree)
+    grew = True
+    while grew:  # a subclass of a stray subclass is stray too
+        grew = False
+        for rel, node in classes:
+            if (rel, node.lineno) not in stray and base_names(node) & known:
+                stray[(rel, node.lineno)] = node.name
+                known.add(node.name)
+                grew = True
+    return sorted((f"{rel}:{line}", name) for (rel, line), name in stray.items())
+
+
+def test_every_error_lives_in_errors_py() -> None:
+    stray = stray_errors()
+    assert stray == [], f"define these in monitor/errors.py (and draw them in its tree): {stray}"
+    doc = ast.get_docstring(ast.parse((PACKAGE / "errors.py").read_text(encoding="utf-8")))
+    assert doc is not None
+    drawn = {line.split("── ")[1].split()[0] for line in doc.splitlines() if "── " in line}
+    defined = {n.name for n in ast.walk(ast.parse((PACKAGE / "errors.py").read_text(
+        encoding="utf-8"))) if isinstance(n, ast.ClassDef)}
+    assert defined - {"MonitorError"} == drawn, "errors.py's docstring must draw every class"
+
+
+def test_an_error_defined_outside_errors_py_is_seen(tmp_path: Path) -> None:
+    files = {
+        "monitor/__init__.py": "",
+        "monitor/errors.py": "class MonitorError(Exception):\n    pass\n\n\n"
+                             "class SourceError(MonitorError):\n    pass\n",
+        "monitor/ingest/x_api.py": ("from monitor import errors\n\n\n"
+                                    "class Parse(ValueError):\n    pass\n\n\n"
+                                    "class RateLimited(errors.SourceError):\n    pass\n\n\n"
+                                    "class Later(RateLimited):\n    pass\n"),
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    assert stray_errors(tmp_path) == [("monitor/ingest/x_api.py:12", "Later"),
+                                      ("monitor/ingest/x_api.py:8", "RateLimited")]
 
 
 def test_the_scan_sees_the_imports_it_judges() -> None:

@@ -21,13 +21,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from monitor.config import MonitorConfig, PairConfig
-from monitor.errors import AuthError, CollectionFailed, ConfigError, SourceError, UsageError
-from monitor.ingest.x_api import (
-    PAGE_SIZE,
+from monitor.errors import (
     AccessDenied,
     AccountUnavailable,
+    AuthError,
+    CollectionFailed,
+    ConfigError,
     RateLimited,
+    SourceError,
     TemporaryFailure,
+    UsageError,
+)
+from monitor.ingest.x_api import (
+    PAGE_SIZE,
     TimelinePage,
     UserLookup,
     XSource,

@@ -26,7 +26,15 @@ from pydantic import SecretStr
 from requests.adapters import HTTPAdapter
 from requests.utils import get_environ_proxies
 
-from monitor.errors import AuthError, SourceError
+from monitor.errors import (
+    AccessDenied,
+    AccountUnavailable,
+    AuthError,
+    MalformedResponse,
+    RateLimited,
+    SourceError,
+    TemporaryFailure,
+)
 from monitor.ingest.rate_limits import (
     MAX_RESET_AHEAD_S,
     RESET_UNKNOWN_WAIT_S,
@@ -56,46 +64,6 @@ TOKEN_PLACEHOLDER = "[added-when-sent]"  # what tweepy sees (and logs) instead o
 TOKEN_HELP = ("Check X_BEARER_TOKEN: copy the Bearer Token of your app again from the X "
               "developer portal (Projects & Apps > your app > Keys and tokens), set it in the "
               "environment or the .env file beside the config, and run again.")
-
-
-class AccountUnavailable(SourceError):
-    """The timeline of one account cannot be read: suspended, protected, deleted or not found."""
-
-    def __init__(self, account: str, status: str, detail: str) -> None:
-        self.account, self.status, self.detail = account, status, detail
-        super().__init__(f"@{account} is {status} on X ({detail}); it is skipped until X "
-                         "serves it again. Remove it from the pair if this is permanent.")
-
-
-class RateLimited(SourceError):
-    """X's rate limit resets later than `[x] max_rate_limit_wait_s` allows us to wait."""
-
-    def __init__(self, account: str, reset_at: float, max_wait_s: float) -> None:
-        self.account, self.reset_at = account, reset_at
-        try:
-            when = time.strftime("%H:%M:%S UTC", time.gmtime(reset_at))
-        except (OverflowError, OSError, ValueError):
-            when = "an unknown time"
-        super().__init__(f"X API rate limit reached on @{account}; it resets at {when}, later "
-                         f"than [x] max_rate_limit_wait_s ({max_wait_s:g} s) allows waiting. "
-                         "Stopped cleanly: the next run resumes from the last saved page.")
-
-
-class TemporaryFailure(SourceError):
-    """X kept failing (5xx, timeouts, connection errors) after every retry. `billed` is what
-    X may still bill: the posts it served to requests that timed out (the page size asked)."""
-
-    def __init__(self, message: str, *, billed: int = 0) -> None:
-        super().__init__(message)
-        self.billed = billed
-
-
-class MalformedResponse(SourceError):
-    """X answered with a body that is not the JSON we asked for."""
-
-
-class AccessDenied(SourceError):
-    """The app behind the token may not use this endpoint (e.g. its access level)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -211,6 +211,12 @@ def violations(root: Path = ROOT) -> list[tuple[Import | None, str, str]]:
     return found
 
 
+def write_tree(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+
+
 def stray_errors(root: Path = ROOT) -> list[tuple[str, str]]:
     """(file:line, class) for each subclass of an error of monitor/errors.py defined elsewhere
     (through any chain of such subclasses)."""
@@ -238,7 +244,7 @@ def stray_errors(root: Path = ROOT) -> list[tuple[str, str]]:
                 stray[(rel, node.lineno)] = node.name
                 known.add(node.name)
                 grew = True
-    return sorted((f"{rel}:{line}", name) for (rel, line), name in stray.items())
+    return [(f"{rel}:{line}", name) for (rel, line), name in sorted(stray.items())]
 
 
 def test_every_error_lives_in_errors_py() -> None:
@@ -262,11 +268,9 @@ def test_an_error_defined_outside_errors_py_is_seen(tmp_path: Path) -> None:
                                     "class RateLimited(errors.SourceError):\n    pass\n\n\n"
                                     "class Later(RateLimited):\n    pass\n"),
     }
-    for name, text in files.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text, encoding="utf-8")
-    assert stray_errors(tmp_path) == [("monitor/ingest/x_api.py:12", "Later"),
-                                      ("monitor/ingest/x_api.py:8", "RateLimited")]
+    write_tree(tmp_path, files)
+    assert stray_errors(tmp_path) == [("monitor/ingest/x_api.py:8", "RateLimited"),
+                                      ("monitor/ingest/x_api.py:12", "Later")]
 
 
 def test_the_scan_sees_the_imports_it_judges() -> None:
@@ -318,9 +322,7 @@ def test_each_rule_reports_a_breach_with_file_and_line(tmp_path: Path) -> None:
                                       "from monitor.report import render\n\n\n"
                                       "def now():\n    return datetime.now()\n"),
     }
-    for name, text in files.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text, encoding="utf-8")
+    write_tree(tmp_path, files)
     found = sorted((where, why.split(":")[0]) for _, where, why in violations(tmp_path))
     assert found == [
         ("monitor/analysis/rates.py:2", "imports socket"),

@@ -69,7 +69,7 @@ def digest(ctx: click.Context, pair_name: str | None, day_text: str | None, send
         raise UsageError("no [[pairs]] in the configuration: add one (see "
                          "config/monitor.example.toml)")
     now = datetime.now(UTC)
-    day = _parse_day(day_text) if day_text else default_digest_day(cfg, now)
+    day = _parse_day(day_text) if day_text else default_digest_day(cfg.schedule.timezone, now)
     with _store(cfg) as store:
         digests = build_digests(store, cfg, day, pairs=pairs, now=now)
         if output:

@@ -36,7 +36,7 @@ from monitor.app.digests import build_digests
 from monitor.app.runtime import Runtime, deliver, run_pair
 from monitor.config import MonitorConfig, load_config
 from monitor.errors import ConfigError, MonitorError, StoreError
-from monitor.notify.digest import default_digest_day, digest_time, local_zone, queue_digests
+from monitor.notify.digest import default_digest_day, queue_digests
 from monitor.notify.outbox import Clock
 from monitor.service_signals import RUN_NOW as _RUN_NOW
 from monitor.service_signals import STOPPING as _STOPPING
@@ -75,7 +75,7 @@ def run_digest_job(config_path: str) -> None:
         if rt is None:
             return
         now = rt.clock()
-        day = default_digest_day(rt.cfg, now)
+        day = default_digest_day(rt.cfg.schedule.timezone, now)
         for q in queue_digests(rt.store, rt.cfg, build_digests(rt.store, rt.cfg, day, now=now),
                                now, send_when_empty=rt.cfg.email.send_when_empty):
             pairs = ", ".join(p.pair for p in q.digest.pairs)
@@ -140,9 +140,8 @@ def run_service(config_path: str) -> None:
     from monitor.embed.encoder import check_model_name
 
     cfg = load_config(config_path)
-    tz = local_zone(cfg)
+    tz = cfg.schedule.timezone
     every = cfg.schedule.ingest_every.total_seconds()
-    hour, minute, second = digest_time(cfg)
     # Configuration errors are said now (exit 2), not by every job's log line later.
     check_model_name(cfg.model.name)
     cfg.x_api_base_url()
@@ -168,8 +167,7 @@ def run_service(config_path: str) -> None:
         scheduler.add_job("monitor.service:run_outbox_job", "interval",
                           seconds=min(every, 60.0), args=(config_path,), id="outbox",
                           name="deliver the outbox", executor="outbox", replace_existing=True)
-        scheduler.add_listener(lambda _e: _on_started(scheduler, cfg, config_path,
-                                                      (hour, minute, second)),
+        scheduler.add_listener(lambda _e: _on_started(scheduler, cfg, config_path),
                                EVENT_SCHEDULER_STARTED)
         done = threading.Event()
         previous = {sig: signal.getsignal(sig)
@@ -199,14 +197,16 @@ def run_service(config_path: str) -> None:
     log.info("service stopped")
 
 
-def _on_started(scheduler: Any, cfg: MonitorConfig, config_path: str,
-                at: tuple[int, int, int]) -> None:
+def _on_started(scheduler: Any, cfg: MonitorConfig, config_path: str) -> None:
     """Once the job store is open: drop jobs of pairs no longer configured, and place the
     digest job. When its schedule is unchanged the stored job is kept, so a digest missed while
     the service was down (within DIGEST_GRACE_S) runs now, just after the pairs' first runs."""
     from apscheduler.triggers.cron import CronTrigger
 
-    trigger = CronTrigger(hour=at[0], minute=at[1], second=at[2], timezone=scheduler.timezone)
+    # [schedule] digest_at, a `time` since load; its seconds let a test fire it within seconds.
+    at = cfg.schedule.digest_at
+    trigger = CronTrigger(hour=at.hour, minute=at.minute, second=at.second,
+                          timezone=scheduler.timezone)
     try:
         wanted = {f"pair:{p.name}" for p in cfg.pairs} | {"outbox", "digest"}
         for job in scheduler.get_jobs():

@@ -44,20 +44,22 @@ def test_lock_refuses_a_second_service(db_url: str) -> None:
 
 
 def test_digest_time_and_day(tmp_path: Path) -> None:
+    from datetime import time
+
     from monitor.config import parse_config
-    from monitor.notify.digest import default_digest_day, digest_time
+    from monitor.notify.digest import default_digest_day
 
     def cfg(at: str) -> Any:
         return parse_config({"schedule": {"digest_at": at}}, source=str(tmp_path / "m.toml"))
 
-    assert digest_time(cfg("08:00")) == (8, 0, 0)
-    assert digest_time(cfg("23:59:30")) == (23, 59, 30)
+    assert cfg("08:00").schedule.digest_at == time(8, 0, 0)
+    assert cfg("23:59:30").schedule.digest_at == time(23, 59, 30)
     for bad in ("8h", "25:00", "08:00:00:00"):
         with pytest.raises(ConfigError, match="digest_at"):
-            digest_time(cfg(bad))
+            cfg(bad)
     # 00:30 in Paris on 24 November is still 23 November in UTC: the digest covers the 23rd.
     now = datetime(2026, 11, 23, 23, 30, tzinfo=UTC)
-    assert default_digest_day(cfg("08:00"), now).isoformat() == "2026-11-23"
+    assert default_digest_day(cfg("08:00").schedule.timezone, now).isoformat() == "2026-11-23"
 
 
 def test_a_failing_job_is_logged_with_its_pair_and_does_not_raise(
@@ -257,21 +259,24 @@ def test_a_missed_digest_is_sent_on_restart_and_stale_jobs_go(tmp_path: Path) ->
 
     with Store.open(f"sqlite:///{tmp_path / 'm.db'}") as store:
         s = scheduler_on(store)
-        _on_started(s, cfg, "/etc/monitor.toml", (8, 0, 0))
+        _on_started(s, cfg, "/etc/monitor.toml")
         s.add_job("monitor.service:run_pair_job", "interval", seconds=60, id="pair:old",
                   args=("/etc/monitor.toml", "old"))
         s.modify_job("digest", next_run_time=missed)  # as if the service was down at 08:00
         s.shutdown(wait=False)
 
         s = scheduler_on(store)  # a restart with the same schedule runs the missed digest
-        _on_started(s, cfg, "/etc/monitor.toml", (8, 0, 0))
+        _on_started(s, cfg, "/etc/monitor.toml")
         soon = s.get_job("digest").next_run_time - datetime.now(PARIS)
         assert timedelta(0) < soon <= timedelta(seconds=1)
         assert s.get_job("pair:old") is None
         s.modify_job("digest", next_run_time=missed - timedelta(days=1))  # too late: skipped
-        _on_started(s, cfg, "/etc/monitor.toml", (8, 0, 0))
+        _on_started(s, cfg, "/etc/monitor.toml")
         assert s.get_job("digest").next_run_time == missed - timedelta(days=1)
-        _on_started(s, cfg, "/etc/monitor.toml", (9, 30, 0))  # a new time replaces it
+        later = parse_config({"pairs": [{"name": "ml", "executive": ["a"], "corporate": ["b"]}],
+                              "schedule": {"digest_at": "09:30"}},
+                             source=str(tmp_path / "monitor.toml"))
+        _on_started(s, later, "/etc/monitor.toml")  # a new time replaces it
         nxt = s.get_job("digest").next_run_time
         assert (nxt.hour, nxt.minute) == (9, 30) and nxt > datetime.now(PARIS)
         s.shutdown(wait=False)

@@ -19,7 +19,6 @@ from monitor.notify.digest import (
     QueuedDigest,
     compose,
     day_bounds,
-    local_zone,
     queue_digests,
 )
 from monitor.notify.outbox import DeliveryReport, addressing_for, deliver_pending, transports_for
@@ -31,7 +30,7 @@ def build_digests(store: Store, cfg: MonitorConfig, day: date, *,
                   now: datetime | None = None) -> list[DigestEmail]:
     """The digest emails for `day` (a local date), one per recipient list and language."""
     now = now or datetime.now(UTC)
-    tz = local_zone(cfg)
+    tz = cfg.schedule.timezone
     start, end = day_bounds(day, tz)
     inputs = []
     for pair in pairs or cfg.pairs:

@@ -48,21 +48,9 @@ def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
             datetime.combine(day + timedelta(days=1), time(0), tz))
 
 
-def local_zone(cfg: MonitorConfig) -> ZoneInfo:
-    """[schedule] timezone (validated and parsed at load)."""
-    return cfg.schedule.timezone
-
-
-def digest_time(cfg: MonitorConfig) -> tuple[int, int, int]:
-    """[schedule] digest_at as (hour, minute, second): "08:00", or "08:00:30" (seconds are
-    accepted so a test can make the trigger fire within seconds)."""
-    at = cfg.schedule.digest_at
-    return at.hour, at.minute, at.second
-
-
-def default_digest_day(cfg: MonitorConfig, now: datetime) -> date:
-    """The day a digest sent at `now` covers: the previous local day."""
-    return now.astimezone(local_zone(cfg)).date() - timedelta(days=1)
+def default_digest_day(tz: ZoneInfo, now: datetime) -> date:
+    """The day a digest sent at `now` covers: the previous day in `tz` ([schedule] timezone)."""
+    return now.astimezone(tz).date() - timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -362,7 +350,7 @@ def compose(cfg: MonitorConfig, inputs: Sequence[PairDigestInput], day: date,
             generated_at: datetime) -> list[DigestEmail]:
     """One digest email per recipient list and language (a pair's own list, else [email]
     recipients; a pair's language, else [email] language, else [ui] language)."""
-    tz = local_zone(cfg)
+    tz = cfg.schedule.timezone
     groups: dict[tuple[tuple[str, ...], str], list[PairDigest]] = {}
     for item in inputs:
         recipients = cfg.effective(item.pair).recipients

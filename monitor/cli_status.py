@@ -63,19 +63,20 @@ def status(ctx: click.Context, as_json: bool) -> None:
                       "ignore them.",
                       markup=False)
     budget, outbox = st.budget, st.outbox
-    read_cap = budget.get("monthly_read_cap")
+    read_cap = budget.monthly_read_cap
     console.print(
-        f"X reads in {budget['month']}: {budget['reads']:,} (projected "
-        f"{budget['projected_reads']:,} by month end), estimated "
-        f"${budget['estimated_cost']:.2f} (projected ${budget['projected_cost']:.2f})"
+        f"X reads in {budget.month}: {budget.reads:,} (projected "
+        f"{budget.projected_reads:,} by month end), estimated "
+        f"${budget.estimated_cost:.2f} (projected ${budget.projected_cost:.2f})"
         + (f"; cap {read_cap:,}" if read_cap is not None else "")
-        + (" — PAUSED: cap reached" if budget.get("paused") else ""), markup=False)
-    line = f"Outbox: {outbox['pending']} message(s) waiting, {outbox['sent']} sent"
-    if outbox.get("superseded"):
-        line += (f", {outbox['superseded']} superseded (their pair or recipients left the "
+        + (" — PAUSED: cap reached" if budget.paused else ""), markup=False)
+    line = f"Outbox: {outbox.pending} message(s) waiting, {outbox.sent} sent"
+    if outbox.superseded:
+        line += (f", {outbox.superseded} superseded (their pair or recipients left the "
                  "configuration; never sent)")
-    if outbox.get("last_error"):
-        line += f"; last error ({outbox['last_error_at']}): {outbox['last_error']}"
+    if outbox.last_error:
+        at = outbox.last_error_at.isoformat() if outbox.last_error_at else "?"
+        line += f"; last error ({at}): {outbox.last_error}"
     console.print(line, markup=False)
     console.print(f"Times in {lang.zone_name}.", markup=False)
 

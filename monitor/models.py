@@ -290,6 +290,38 @@ class OutboxEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class OutboxSummary:
+    """What waits in the outbox, what was sent, and the latest delivery problem."""
+
+    pending: int  # neither sent nor superseded
+    sent: int
+    superseded: int  # its pair or recipients left the configuration: never sent
+    oldest_pending_at: datetime | None
+    next_attempt_at: datetime | None
+    last_sent_at: datetime | None
+    last_error: str | None  # of the waiting message that failed last
+    last_error_at: datetime | None
+    last_error_key: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReadBudget:
+    """This month's X API reads and their cost: what X bills by the post read."""
+
+    month: str  # "2026-11" (UTC)
+    reads_by_account: dict[str, int]
+    requests: int
+    reads: int
+    projected_reads: int  # linear on the days elapsed, today included
+    price_per_read: float
+    estimated_cost: float
+    projected_cost: float
+    monthly_read_cap: int | None
+    cap_remaining: int | None
+    paused: bool  # the cap is reached: collection waits for next month
+
+
+@dataclass(frozen=True, slots=True)
 class Claim:
     """The outcome of trying to claim a message: taken, or who holds it until when."""
 

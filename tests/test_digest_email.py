@@ -106,7 +106,6 @@ def test_untrusted_post_text_is_escaped_and_the_html_is_self_contained(workdir: 
 
 def test_digest_waits_in_the_outbox_while_smtp_is_down(workdir: Path) -> None:
     from monitor.config import load_config
-    from monitor.notify import outbox_status
     from monitor.store import Store
 
     port = free_port()  # nothing listens there yet
@@ -120,10 +119,10 @@ def test_digest_waits_in_the_outbox_while_smtp_is_down(workdir: Path) -> None:
     assert "wait in the outbox" in down.output
     cfg = load_config(config)
     with Store.open(cfg.database_url()) as store:
-        status = outbox_status(store)
-    assert status["pending"] == 1 and status["sent"] == 0
-    assert "connection refused" in status["last_error"]
-    assert status["last_error_key"] == "digest:maison-lumiere:2026-10-06"
+        status = store.outbox_summary()
+    assert status.pending == 1 and status.sent == 0
+    assert "connection refused" in (status.last_error or "")
+    assert status.last_error_key == "digest:maison-lumiere:2026-10-06"
 
     with SmtpSink(port, password=PASSWORD) as sink:
         back = monitor(config, "digest", "--date", "2026-10-06", "--send", env=env)
@@ -134,8 +133,8 @@ def test_digest_waits_in_the_outbox_while_smtp_is_down(workdir: Path) -> None:
     assert len(sink.messages) == 1  # delivered once
     assert sink.logins == [(b"monitor-user", PASSWORD.encode())]
     with Store.open(cfg.database_url()) as store:
-        status = outbox_status(store)
-    assert status["pending"] == 0 and status["sent"] == 1 and status["last_error"] is None
+        status = store.outbox_summary()
+    assert status.pending == 0 and status.sent == 1 and status.last_error is None
     assert PASSWORD.encode() not in (workdir / "m.db").read_bytes()
     assert PASSWORD not in back.output + third.output
 

@@ -98,7 +98,7 @@ def test_waiting_alert_follows_the_configuration_or_is_superseded(workdir: Path)
     assert report.sent_to == {"alert:ml:1:firing:email": wanted}
     assert "no longer in the configuration" in report.superseded["alert:gone:1:firing:email"]
     assert again.sent == () and again.superseded == {}  # superseded: never tried again
-    assert summary["pending"] == 0 and summary["superseded"] == 1
+    assert summary.pending == 0 and summary.superseded == 1
 
 
 def _sleeper() -> subprocess.Popen[bytes]:

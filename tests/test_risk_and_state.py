@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from monitor.cli import cli
 from monitor.config import MonitorConfig, parse_config
-from monitor.models import AlertState, AlertStatus, Finding, PostClass, PostKind
+from monitor.models import AlertState, AlertStatus, Finding, OutboxMessage, PostClass, PostKind
 from tests.harness.seeds import make_post as _post
 from tests.harness.seeds import seed_day
 
@@ -198,8 +198,21 @@ def test_status_shows_pairs_alerts_silences_and_freshness(tmp_path: Path) -> Non
                            source="jsonl")  # imported, not analysed yet
         store.add_silence("ml", now + timedelta(days=3), "lancement", now,
                                 author="léa")
+        store.enqueue([OutboxMessage("digest:ml:x", "email", "s", "p", ("a@example.com",))],
+                      now - timedelta(minutes=5))
     data = json.loads(runner.invoke(cli, ["--config", str(cfg_file), "status", "--json"]).output)
     assert {"database", "accounts", "budget", "outbox"} <= set(data)  # the contract stays
+    assert set(data["budget"]) == {"month", "reads_by_account", "requests", "reads",
+                                   "projected_reads", "price_per_read", "estimated_cost",
+                                   "projected_cost", "monthly_read_cap", "cap_remaining",
+                                   "paused"}
+    assert data["budget"]["month"] == now.strftime("%Y-%m") and data["budget"]["reads"] == 0
+    outbox = data["outbox"]
+    assert set(outbox) == {"pending", "sent", "superseded", "oldest_pending_at",
+                           "next_attempt_at", "last_sent_at", "last_error", "last_error_at",
+                           "last_error_key"}
+    assert (outbox["pending"], outbox["sent"], outbox["last_error"]) == (1, 0, None)
+    assert datetime.fromisoformat(outbox["oldest_pending_at"]) == now - timedelta(minutes=5)
     assert {a["username"] for a in data["accounts"]} >= {"claire_ml", "MaisonLumiere"}
     [pair] = data["pairs"]
     assert pair["name"] == "ml" and pair["alert"] is None and pair["unanalysed_posts"] == 1
@@ -212,6 +225,7 @@ def test_status_shows_pairs_alerts_silences_and_freshness(tmp_path: Path) -> Non
     text = runner.invoke(cli, ["--config", str(cfg_file), "status"]).output
     assert "1 post(s) not analysed yet" in text and "newest post" in text
     assert "is collection running?" in text and "by léa: lancement" in text
+    assert "X reads in " in text and "Outbox: 1 message(s) waiting, 0 sent" in text
 
 
 # -- the voice path and every class --------------------------------------------------------------

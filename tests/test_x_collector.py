@@ -123,7 +123,7 @@ def test_budget_figures_and_read_cap(emu: XEmulator, store: Store, tmp_path: Pat
     assert len(warnings) == 1 and "monthly_read_cap" in warnings[0]
     assert "@maison: paused" in lines[-1]
     capped = budget_status(config(tmp_path, monthly_read_cap=150), store, now=day)
-    assert capped["paused"] is True and capped["cap_remaining"] == 0
+    assert capped.paused is True and capped.cap_remaining == 0
 
     emu.reset_counters()
     cfg = config(tmp_path, monthly_read_cap=10_000, price_per_read=0.005)
@@ -131,14 +131,14 @@ def test_budget_figures_and_read_cap(emu: XEmulator, store: Store, tmp_path: Pat
     assert emu.served_posts == {"claire": 100, "maison": 7}
     assert store.count_posts() == 257
     budget = budget_status(cfg, store, now=day)
-    assert budget["month"] == "2026-11"
-    assert budget["reads_by_account"] == {"claire": 250, "maison": 7}
-    assert budget["reads"] == 257
-    assert budget["projected_reads"] == 771  # 257 reads in 10 of 30 days
-    assert budget["estimated_cost"] == pytest.approx(1.285)
-    assert budget["projected_cost"] == pytest.approx(3.855)
-    assert budget["monthly_read_cap"] == 10_000 and budget["paused"] is False
-    assert budget_status(cfg, store, now=day + timedelta(days=30))["reads"] == 0  # December
+    assert budget.month == "2026-11"
+    assert budget.reads_by_account == {"claire": 250, "maison": 7}
+    assert budget.reads == 257
+    assert budget.projected_reads == 771  # 257 reads in 10 of 30 days
+    assert budget.estimated_cost == pytest.approx(1.285)
+    assert budget.projected_cost == pytest.approx(3.855)
+    assert budget.monthly_read_cap == 10_000 and budget.paused is False
+    assert budget_status(cfg, store, now=day + timedelta(days=30)).reads == 0  # December
 
 
 # -- faults ------------------------------------------------------------------------------------

@@ -67,7 +67,7 @@ def test_reads_are_counted_as_x_bills_them_with_re_reads_after_timeouts(
     collect(cfg, store)
     assert emu.wait_idle()  # the answers the client gave up on are served (and billed) too
     assert emu.served_posts == {"claire": 450, "maison": 2}  # page 1 three times
-    assert budget_status(cfg, store)["reads"] == emu.billed_posts == 452
+    assert budget_status(cfg, store).reads == emu.billed_posts == 452
     assert store.count_posts("claire") == 250  # stored once
 
     emu.add_posts("claire", 10, start=datetime.now(UTC) + timedelta(minutes=1))
@@ -77,7 +77,7 @@ def test_reads_are_counted_as_x_bills_them_with_re_reads_after_timeouts(
     assert emu.wait_idle() and emu.billed_posts == 452 + 40
     # No answer says what X served: each lost try counts as the page asked for (100), an
     # upper bound, so the monthly read cap is never overrun by what could not be seen.
-    assert budget_status(cfg, store)["reads"] == 452 + 4 * 100
+    assert budget_status(cfg, store).reads == 452 + 4 * 100
 
 
 def test_the_3200_cap_is_said_in_the_run_line_and_in_status(

@@ -3,7 +3,7 @@ on (application layer: the CLI prints it or dumps it)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +11,7 @@ from monitor.app import freshness as state
 from monitor.app.models_choice import report_model
 from monitor.config import MonitorConfig
 from monitor.i18n import Lang
-from monitor.models import AccountSummary, AlertState, Silence
+from monitor.models import AccountSummary, AlertState, OutboxSummary, ReadBudget, Silence
 from monitor.report.model import Freshness
 from monitor.store import Store
 from monitor.store.engine import display_url
@@ -132,8 +132,8 @@ class Status:
     accounts: list[AccountSummary]
     caps: dict[str, TimelineCap]
     impossible_dates: int
-    budget: dict[str, Any]
-    outbox: dict[str, Any]
+    budget: ReadBudget
+    outbox: OutboxSummary
     pairs: StatusReport
 
     def as_json(self) -> dict[str, Any]:
@@ -148,18 +148,23 @@ class Status:
                           "status_detail": s.status_detail,
                           "timeline_cap": _cap_json(self.caps.get(s.username))}
                          for s in self.accounts],
-            "posts_with_impossible_dates": self.impossible_dates, "budget": self.budget,
-            "outbox": self.outbox, **self.pairs.as_json()}
+            "posts_with_impossible_dates": self.impossible_dates,
+            "budget": asdict(self.budget), "outbox": _json_ready(asdict(self.outbox)),
+            **self.pairs.as_json()}
 
 
 def status(store: Store, cfg: MonitorConfig, now: datetime) -> Status:
     from monitor.ingest.budget import budget_status
-    from monitor.notify import outbox_status
 
     return Status(database=display_url(cfg.database_url()), accounts=store.account_summaries(),
                   caps=store.timeline_caps(), impossible_dates=store.impossible_dates(),
-                  budget=budget_status(cfg, store), outbox=outbox_status(store),
+                  budget=budget_status(cfg, store), outbox=store.outbox_summary(),
                   pairs=pairs_status(store, cfg, now))
+
+
+def _json_ready(values: dict[str, Any]) -> dict[str, Any]:
+    return {key: value.isoformat() if isinstance(value, datetime) else value
+            for key, value in values.items()}
 
 
 def _cap_json(cap: TimelineCap | None) -> dict[str, Any] | None:

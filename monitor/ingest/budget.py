@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import calendar
 from datetime import UTC, datetime
-from typing import Any
 
 from monitor.config import MonitorConfig
+from monitor.models import ReadBudget
 from monitor.store import Store
 
 
 def budget_status(cfg: MonitorConfig, store: Store, *,
-                  now: datetime | None = None) -> dict[str, Any]:
-    """This month's reads and cost, as plain JSON-ready values.
+                  now: datetime | None = None) -> ReadBudget:
+    """This month's reads and cost.
 
     The projection is linear on the days elapsed, today included, so the first hours of a
     month do not project a thousandfold bill.
@@ -30,16 +30,10 @@ def budget_status(cfg: MonitorConfig, store: Store, *,
     projected = round(reads * days / now.day)
     price = cfg.x.price_per_read
     cap = cfg.x.monthly_read_cap
-    return {
-        "month": month,
-        "reads_by_account": {r.username: r.posts_read for r in rows},
-        "requests": sum(r.requests for r in rows),
-        "reads": reads,
-        "projected_reads": projected,
-        "price_per_read": price,
-        "estimated_cost": round(reads * price, 4),
-        "projected_cost": round(projected * price, 4),
-        "monthly_read_cap": cap,
-        "cap_remaining": None if cap is None else max(cap - reads, 0),
-        "paused": cap is not None and reads >= cap,
-    }
+    return ReadBudget(
+        month=month, reads_by_account={r.username: r.posts_read for r in rows},
+        requests=sum(r.requests for r in rows), reads=reads, projected_reads=projected,
+        price_per_read=price, estimated_cost=round(reads * price, 4),
+        projected_cost=round(projected * price, 4), monthly_read_cap=cap,
+        cap_remaining=None if cap is None else max(cap - reads, 0),
+        paused=cap is not None and reads >= cap)

@@ -8,7 +8,3 @@
     webhook.py        Slack, Teams and generic webhooks through Apprise
     outbox.py         queue first, then deliver with retries and backoff, each message exactly once
 """
-
-from monitor.notify.outbox import outbox_status
-
-__all__ = ["outbox_status"]

@@ -20,7 +20,6 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from monitor.config import MonitorConfig, Secrets
 from monitor.errors import ConfigError, MonitorError
@@ -209,10 +208,3 @@ def deliver_pending(store: Store, transports: Mapping[str, Transport], clock: Cl
             sent_to[entry.key] = entry.recipients
     return DeliveryReport(tuple(sent), tuple(failed), tuple(errors.values()), sent_to,
                           readdressed, superseded, busy, tuple(reclaimed))
-
-
-def outbox_status(store: Store) -> dict[str, Any]:
-    """What waits in the outbox and the last error, JSON-ready, for `monitor status`."""
-    summary = store.outbox_summary()
-    return {key: value.isoformat() if isinstance(value, datetime) else value
-            for key, value in summary.items()}

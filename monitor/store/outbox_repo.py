@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Insert, func, select, update
 from sqlalchemy.orm import Session
 
-from monitor.models import Claim, OutboxEntry, OutboxMessage, Queued
+from monitor.models import Claim, OutboxEntry, OutboxMessage, OutboxSummary, Queued
 from monitor.store.base import StoreBase
 from monitor.store.rows import aware, required_time
 from monitor.store.schema import OutboxRow
@@ -118,7 +118,7 @@ class OutboxRepository(StoreBase):
                               next_attempt_at=next_attempt_at)
                       .execution_options(synchronize_session=False))
 
-    def outbox_summary(self) -> dict[str, Any]:
+    def outbox_summary(self) -> OutboxSummary:
         """Counts and the latest problem, for `monitor status`."""
         with self.session() as s:
             waiting = (OutboxRow.sent_at.is_(None), OutboxRow.superseded_at.is_(None))
@@ -132,12 +132,13 @@ class OutboxRepository(StoreBase):
                 .where(OutboxRow.sent_at.is_not(None))).one()
             failing = s.scalar(select(OutboxRow).where(*waiting, OutboxRow.last_error.is_not(None))
                                .order_by(OutboxRow.last_attempt_at.desc()).limit(1))
-            return {"pending": int(pending), "sent": int(sent), "superseded": int(superseded or 0),
-                    "oldest_pending_at": aware(oldest), "next_attempt_at": aware(next_at),
-                    "last_sent_at": aware(last_sent),
-                    "last_error": failing.last_error if failing else None,
-                    "last_error_at": aware(failing.last_attempt_at) if failing else None,
-                    "last_error_key": failing.key if failing else None}
+            return OutboxSummary(
+                pending=int(pending), sent=int(sent), superseded=int(superseded or 0),
+                oldest_pending_at=aware(oldest), next_attempt_at=aware(next_at),
+                last_sent_at=aware(last_sent),
+                last_error=failing.last_error if failing else None,
+                last_error_at=aware(failing.last_attempt_at) if failing else None,
+                last_error_key=failing.key if failing else None)
 
 
 def _insert_ignore(session: Session) -> Any:

@@ -217,25 +217,27 @@ def write_tree(root: Path, files: dict[str, str]) -> None:
         (root / name).write_text(text, encoding="utf-8")
 
 
+def classes_of(path: Path) -> list[ast.ClassDef]:
+    return [n for n in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(n, ast.ClassDef)]
+
+
 def stray_errors(root: Path = ROOT) -> list[tuple[str, str]]:
     """(file:line, class) for each subclass of an error of monitor/errors.py defined elsewhere
     (through any chain of such subclasses)."""
     errors_py = root / "monitor" / "errors.py"
-    tree = {n.name for n in ast.walk(ast.parse(errors_py.read_text(encoding="utf-8")))
-            if isinstance(n, ast.ClassDef)}
     classes: list[tuple[str, ast.ClassDef]] = []
     for path in sources(root):
         if path != errors_py:
             rel = path.relative_to(root).as_posix()
-            classes += [(rel, n) for n in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
-                        if isinstance(n, ast.ClassDef)]
+            classes += [(rel, n) for n in classes_of(path)]
 
     def base_names(node: ast.ClassDef) -> set[str]:
         return {b.id if isinstance(b, ast.Name) else b.attr for b in node.bases
                 if isinstance(b, ast.Name | ast.Attribute)}
 
     stray: dict[tuple[str, int], str] = {}
-    known = set(tree)
+    known = {n.name for n in classes_of(errors_py)}
     grew = True
     while grew:  # a subclass of a stray subclass is stray too
         grew = False
@@ -253,8 +255,7 @@ def test_every_error_lives_in_errors_py() -> None:
     doc = ast.get_docstring(ast.parse((PACKAGE / "errors.py").read_text(encoding="utf-8")))
     assert doc is not None
     drawn = {line.split("── ")[1].split()[0] for line in doc.splitlines() if "── " in line}
-    defined = {n.name for n in ast.walk(ast.parse((PACKAGE / "errors.py").read_text(
-        encoding="utf-8"))) if isinstance(n, ast.ClassDef)}
+    defined = {n.name for n in classes_of(PACKAGE / "errors.py")}
     assert defined - {"MonitorError"} == drawn, "errors.py's docstring must draw every class"
 
 
